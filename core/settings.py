@@ -1,0 +1,52 @@
+"""One settings object for the whole product, read from environment variables."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from core.errors import ConfigError
+
+DEFAULT_SECRET = "development-only-secret-change-me"  # noqa: S105 - refused in production
+
+
+class Settings(BaseSettings):
+    """Configuration; every field has a working default (see README "Configuration")."""
+
+    model_config = SettingsConfigDict(extra="ignore", case_sensitive=False)
+
+    database_url: str | None = Field(default=None, description="PostgreSQL URL; unset = embedded server")
+    warehouse_path: Path = Path(".data/warehouse.duckdb")
+    model_dir: Path = Path(".data/models")
+    data_dir: Path = Path(".data")
+    app_env: Literal["development", "production"] = "development"
+    secret_key: str = DEFAULT_SECRET
+    etl_every: str = "15m"
+    metrics_port: int = 9464
+    log_level: str = "INFO"
+
+    @model_validator(mode="after")
+    def _refuse_default_secret_in_production(self) -> Settings:
+        if self.app_env == "production" and self.secret_key == DEFAULT_SECRET:
+            raise ValueError("APP_ENV=production needs SECRET_KEY set to a secret of your own")
+        return self
+
+    @property
+    def embedded_pgdata(self) -> Path:
+        """Folder of the embedded PostgreSQL cluster used when DATABASE_URL is unset."""
+        return self.data_dir / "postgres"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """Return the process-wide settings (cached; call ``get_settings.cache_clear()`` in tests)."""
+    try:
+        return Settings()
+    except ValueError as exc:  # pydantic's ValidationError is a ValueError
+        first = str(exc).splitlines()
+        detail = next((line.strip() for line in first if "production" in line or "Input" not in line), str(exc))
+        raise ConfigError(f"Invalid configuration: {detail}") from None

@@ -1,0 +1,58 @@
+"""Domain errors: each carries a message a person can act on, and the field it concerns."""
+
+from __future__ import annotations
+
+
+class DomainError(Exception):
+    """Base of every error a service raises on purpose; ``str(err)`` is shown to the user."""
+
+    status_code = 422
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+class ValidationFailed(DomainError):
+    """Input broke a rule; ``errors`` lists every (field, problem) found."""
+
+    def __init__(self, errors: list[tuple[str, str]]) -> None:
+        self.errors = errors
+        text = "; ".join(f"{field}: {problem}" for field, problem in errors)
+        super().__init__(text, field=errors[0][0] if errors else None)
+
+
+class NotFound(DomainError):
+    status_code = 404
+
+
+class PermissionDenied(DomainError):
+    status_code = 403
+
+    def __init__(self, message: str = "permission denied", *, field: str | None = None) -> None:
+        super().__init__(message, field=field)
+
+
+class DuplicateEmail(DomainError):
+    status_code = 409
+
+    def __init__(self, email: str, existing_id: object, *, kind: str = "lead") -> None:
+        self.existing_id = existing_id
+        super().__init__(f"A {kind} with email {email} already exists (id {existing_id})", field="email")
+
+
+class StaleRecord(DomainError):
+    status_code = 409
+
+
+class InvalidStageTransition(DomainError):
+    status_code = 422
+
+
+class AuthenticationFailed(DomainError):
+    status_code = 401
+
+
+class TooManyAttempts(DomainError):
+    status_code = 429

@@ -1,0 +1,29 @@
+"""SQLAlchemy 2 tables and pydantic schemas of the system of record; no workflow here."""
+
+from models.base import Base
+from models.tables import (
+    Account,
+    AuditLog,
+    DeletedRecord,
+    Lead,
+    Opportunity,
+    OpportunityStageHistory,
+    Quota,
+    Team,
+    Territory,
+    User,
+)
+
+__all__ = [
+    "Account",
+    "AuditLog",
+    "Base",
+    "DeletedRecord",
+    "Lead",
+    "Opportunity",
+    "OpportunityStageHistory",
+    "Quota",
+    "Team",
+    "Territory",
+    "User",
+]

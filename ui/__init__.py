@@ -1,0 +1,1 @@
+"""Streamlit-only helpers: cached resources and queries, shared widgets. Pages import from here."""

@@ -1,0 +1,38 @@
+"""The sign-in form ("Email", "Password", "Sign in") and the sign-out button."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from crm.errors import DomainError
+from crm.users import authenticate
+from ui.resources import sessions
+from ui.session import CurrentUser, forget, remember
+
+
+def sign_in_form() -> None:
+    """Render the sign-in form; on success remember the user and rerun."""
+    st.title("Sales System")
+    st.caption("Sign in to see your pipeline.")
+    with st.form("sign_in", clear_on_submit=False):
+        email = st.text_input("Email", key="signin_email")
+        password = st.text_input("Password", type="password", key="signin_password")
+        submitted = st.form_submit_button("Sign in", type="primary")
+    if not submitted:
+        return
+    try:
+        with sessions().begin() as session:
+            user = authenticate(session=session, email=email, password=password)
+            snapshot = CurrentUser(id=user.id, email=user.email, name=user.name, role=user.role, team_id=user.team_id)
+    except DomainError as exc:
+        st.error(str(exc))
+        return
+    remember(snapshot)
+    st.rerun()
+
+
+def sign_out_button() -> None:
+    """A sidebar button that signs the user out."""
+    if st.sidebar.button("Sign out", key="sign_out"):
+        forget()
+        st.rerun()
