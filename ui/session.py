@@ -2,23 +2,12 @@
 
 from __future__ import annotations
 
-import uuid
-from dataclasses import dataclass
-
 import streamlit as st
 
+from crm.actors import Actor
+
 SESSION_KEY = "signed_in_user"
-
-
-@dataclass(frozen=True)
-class CurrentUser:
-    """The signed-in user as pages see it (no ORM object crosses reruns)."""
-
-    id: uuid.UUID
-    email: str
-    name: str
-    role: str
-    team_id: uuid.UUID | None = None
+CurrentUser = Actor  # pages see the signed-in user as the same value services check
 
 
 def current_user() -> CurrentUser | None:

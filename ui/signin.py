@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import streamlit as st
 
+from crm.actors import actor_from_user
 from crm.errors import DomainError
 from crm.users import authenticate
 from ui.resources import sessions
-from ui.session import CurrentUser, forget, remember
+from ui.session import forget, remember
 
 
 def sign_in_form() -> None:
@@ -23,7 +24,7 @@ def sign_in_form() -> None:
     try:
         with sessions().begin() as session:
             user = authenticate(session=session, email=email, password=password)
-            snapshot = CurrentUser(id=user.id, email=user.email, name=user.name, role=user.role, team_id=user.team_id)
+            snapshot = actor_from_user(user)
     except DomainError as exc:
         st.error(str(exc))
         return
