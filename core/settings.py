@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from core.errors import ConfigError
@@ -46,7 +46,12 @@ def get_settings() -> Settings:
     """Return the process-wide settings (cached; call ``get_settings.cache_clear()`` in tests)."""
     try:
         return Settings()
-    except ValueError as exc:  # pydantic's ValidationError is a ValueError
-        first = str(exc).splitlines()
-        detail = next((line.strip() for line in first if "production" in line or "Input" not in line), str(exc))
-        raise ConfigError(f"Invalid configuration: {detail}") from None
+    except ValidationError as exc:
+        problems = "; ".join(_describe(err) for err in exc.errors())
+        raise ConfigError(f"Invalid configuration — {problems}.") from None
+
+
+def _describe(err: Any) -> str:
+    where = ".".join(str(p) for p in err["loc"]).upper()
+    message = str(err["msg"]).removeprefix("Value error, ")
+    return f"{where}: {message}" if where else message
