@@ -1,0 +1,112 @@
+"""Audit log: who changed what and when, one row per service write, in the same transaction."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from crm.actors import Actor
+from models import AuditLog, User
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    """One line of a record's audit trail."""
+
+    at: datetime
+    actor_id: uuid.UUID | None
+    actor_name: str
+    action: str
+    changes: dict[str, Any]
+
+
+def to_json_value(value: Any) -> Any:
+    """A JSON-safe copy of ``value`` (UUIDs, dates and decimals as strings)."""
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    if isinstance(value, Mapping):
+        return {str(k): to_json_value(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set):
+        return [to_json_value(v) for v in value]
+    return str(value)
+
+
+def diff(before: Mapping[str, Any], after: Mapping[str, Any], fields: Iterable[str] | None = None) -> dict[str, Any]:
+    """``{field: [old, new]}`` for the fields whose value differs."""
+    keys = list(fields) if fields is not None else sorted(set(before) | set(after))
+    return {
+        k: [to_json_value(before.get(k)), to_json_value(after.get(k))]
+        for k in keys
+        if to_json_value(before.get(k)) != to_json_value(after.get(k))
+    }
+
+
+def record(
+    session: Session,
+    *,
+    actor: Actor | None,
+    entity_type: str,
+    entity_id: uuid.UUID,
+    action: str,
+    changes: Mapping[str, Any] | None = None,
+) -> AuditLog:
+    """Append one audit row (flushed, not committed: it lives or dies with the caller's transaction)."""
+    row = AuditLog(
+        id=uuid.uuid4(),
+        actor_id=actor.id if actor is not None else None,
+        entity_type=entity_type,
+        entity_id=entity_id,
+        action=action,
+        changes=to_json_value(dict(changes or {})),
+    )
+    session.add(row)
+    session.flush()
+    return row
+
+
+def audit_trail(*, session: Session, entity_type: str, entity_id: uuid.UUID) -> list[AuditEntry]:
+    """Every audit row of one record, oldest first, with the actor's name."""
+    rows = session.execute(
+        select(AuditLog, User.name)
+        .outerjoin(User, User.id == AuditLog.actor_id)
+        .where(AuditLog.entity_type == entity_type, AuditLog.entity_id == entity_id)
+        .order_by(AuditLog.created_at, AuditLog.id)
+    ).all()
+    return [
+        AuditEntry(
+            at=log.created_at,
+            actor_id=log.actor_id,
+            actor_name=name or "system",
+            action=log.action,
+            changes=dict(log.changes or {}),
+        )
+        for log, name in rows
+    ]
+
+
+def last_change(*, session: Session, entity_type: str, entity_id: uuid.UUID) -> AuditEntry | None:
+    """The newest audit row of one record, if any."""
+    row = session.execute(
+        select(AuditLog, User.name)
+        .outerjoin(User, User.id == AuditLog.actor_id)
+        .where(AuditLog.entity_type == entity_type, AuditLog.entity_id == entity_id)
+        .order_by(AuditLog.created_at.desc(), AuditLog.id.desc())
+        .limit(1)
+    ).first()
+    if row is None:
+        return None
+    log, name = row
+    return AuditEntry(log.created_at, log.actor_id, name or "system", log.action, dict(log.changes or {}))

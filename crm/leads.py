@@ -1,0 +1,390 @@
+"""Lead use cases: create, edit, read, delete, search and export.
+
+Every write checks permissions first, is audited, keeps the score current and detects stale
+edits through the ``version`` column (bumped by a database trigger on every UPDATE).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, time, timedelta
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+from sqlalchemy import ColumnElement, Select, func, literal_column, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from crm import audit
+from crm.actors import Actor
+from crm.errors import DomainError, DuplicateEmail, NotFound, StaleRecord, ValidationFailed
+from crm.permissions import ensure_can_edit, ensure_can_view, ensure_can_write, visible_owner_ids
+from crm.scoring import ScoreExplanation, calculate_score, explain_score
+from crm.territories import assign_territory
+from models import Lead, Territory, User
+from models.schemas import LeadCreate, LeadQuery, LeadUpdate, field_errors
+
+SchemaT = TypeVar("SchemaT", bound=BaseModel)
+
+# The substring-search expression; migration 0002 indexes exactly this text with pg_trgm.
+SEARCH_EXPRESSION = (
+    "lower(coalesce(leads.first_name, '') || ' ' || coalesce(leads.last_name, '') || ' ' || "
+    "coalesce(leads.email, '') || ' ' || coalesce(leads.company, ''))"
+)
+SCORE_FIELDS: tuple[str, ...] = ("industry", "employee_count", "annual_revenue", "title", "engagement_score")
+EDITABLE_FIELDS: tuple[str, ...] = (
+    "first_name",
+    "last_name",
+    "email",
+    "phone",
+    "company",
+    "title",
+    "industry",
+    "employee_count",
+    "annual_revenue",
+    "country",
+    "source",
+    "campaign",
+    "engagement_score",
+    "owner_id",
+    "territory_id",
+    "status",
+)
+EXPORT_COLUMNS: tuple[str, ...] = (
+    "id",
+    "first_name",
+    "last_name",
+    "email",
+    "phone",
+    "company",
+    "title",
+    "industry",
+    "employee_count",
+    "annual_revenue",
+    "country",
+    "source",
+    "campaign",
+    "status",
+    "engagement_score",
+    "score",
+    "owner_name",
+    "territory_name",
+    "created_at",
+    "updated_at",
+)
+
+
+@dataclass(frozen=True)
+class LeadPage:
+    """One page of a lead search."""
+
+    rows: list[Lead]
+    total: int
+    limit: int
+    offset: int
+
+    @property
+    def has_more(self) -> bool:
+        """True when rows exist beyond this page."""
+        return self.offset + len(self.rows) < self.total
+
+
+def parse_input(schema: type[SchemaT], data: Mapping[str, Any] | SchemaT) -> SchemaT:
+    """Validate raw form/API input into ``schema``; raise ValidationFailed naming each bad field."""
+    if isinstance(data, schema):
+        return data
+    try:
+        return schema.model_validate(dict(data))
+    except ValidationError as exc:
+        raise ValidationFailed(field_errors(exc)) from None
+
+
+def lead_values(lead: Lead) -> dict[str, Any]:
+    """The editable and scoring fields of a lead as a plain dict."""
+    return {name: getattr(lead, name) for name in (*EDITABLE_FIELDS, "score")}
+
+
+def explain_lead_score(lead: Lead) -> ScoreExplanation:
+    """Why this lead has its score (fit and engagement parts, in words)."""
+    return explain_score({k: getattr(lead, k) for k in SCORE_FIELDS})
+
+
+def stale_message(*, session: Session, entity_type: str, entity_id: uuid.UUID, updated_at: datetime) -> str:
+    """ "changed by <name> at <time> — reload" for a record someone else changed."""
+    last = audit.last_change(session=session, entity_type=entity_type, entity_id=entity_id)
+    who = last.actor_name if last is not None else "someone else"
+    return f"This {entity_type} was changed by {who} at {updated_at.astimezone(UTC):%Y-%m-%d %H:%M:%S} UTC — reload"
+
+
+def _find_email(session: Session, email: str, *, exclude: uuid.UUID | None = None) -> uuid.UUID | None:
+    stmt = select(Lead.id).where(func.lower(Lead.email) == email.lower())
+    if exclude is not None:
+        stmt = stmt.where(Lead.id != exclude)
+    return session.scalar(stmt.limit(1))
+
+
+def _check_owner(session: Session, owner_id: uuid.UUID) -> None:
+    active = session.scalar(select(User.is_active).where(User.id == owner_id))
+    if not active:
+        raise ValidationFailed([("owner_id", "is not an active user")])
+
+
+def _check_territory(session: Session, territory_id: uuid.UUID) -> str:
+    name = session.scalar(select(Territory.name).where(Territory.id == territory_id))
+    if name is None:
+        raise ValidationFailed([("territory_id", "is not a known territory")])
+    return name
+
+
+def _flush_unique(session: Session, email: str | None) -> None:
+    """Flush; a concurrent insert of the same email surfaces as DuplicateEmail, not a crash."""
+    try:
+        with session.begin_nested():
+            session.flush()
+    except IntegrityError as exc:
+        if email and "uq_leads_email_lower" in str(exc.orig):
+            existing = _find_email(session, email)
+            raise DuplicateEmail(email, existing) from None
+        raise
+
+
+def create_lead(*, session: Session, data: LeadCreate | Mapping[str, Any], actor: Actor) -> Lead:
+    """Create a lead: validated, deduplicated by email, scored and routed to a territory and owner."""
+    ensure_can_write(actor)
+    data = parse_input(LeadCreate, data)
+    existing = _find_email(session, data.email)
+    if existing is not None:
+        raise DuplicateEmail(data.email, existing)
+    if data.owner_id is not None:
+        ensure_can_edit(actor, data.owner_id, session=session)
+        _check_owner(session, data.owner_id)
+
+    values = data.model_dump(exclude={"created_at"})
+    territory_reason: str | None
+    if data.territory_id is not None:
+        territory_reason = f"Territory {_check_territory(session, data.territory_id)} chosen by {actor.name}."
+        owner_id = data.owner_id
+    else:
+        assignment = assign_territory(session=session, fields=values)
+        values["territory_id"] = assignment.territory_id
+        territory_reason = assignment.reason
+        owner_id = data.owner_id
+        if owner_id is None and actor.role != "rep" and assignment.owner_id is not None:
+            owner_id = assignment.owner_id
+    if owner_id is None:
+        owner_id = actor.id  # a rep owns what they create; anyone else keeps an unrouted lead
+        territory_reason = (territory_reason or "") + f" Owner: {actor.name}, who created it."
+    values["owner_id"] = owner_id
+
+    lead = Lead(id=uuid.uuid4(), **values, territory_reason=territory_reason.strip() if territory_reason else None)
+    if data.created_at is not None:
+        lead.created_at = data.created_at
+    lead.score = calculate_score(values)
+    session.add(lead)
+    _flush_unique(session, data.email)
+    audit.record(
+        session,
+        actor=actor,
+        entity_type="lead",
+        entity_id=lead.id,
+        action="create",
+        changes={k: v for k, v in lead_values(lead).items() if v is not None},
+    )
+    session.refresh(lead)
+    return lead
+
+
+def _load_for_update(session: Session, lead_id: uuid.UUID) -> Lead:
+    lead = session.scalar(
+        select(Lead).where(Lead.id == lead_id).with_for_update().execution_options(populate_existing=True)
+    )
+    if lead is None:
+        raise NotFound(f"No lead with id {lead_id}", field="lead_id")
+    return lead
+
+
+def check_version(*, session: Session, entity_type: str, record: Any, expected_version: int | None) -> None:
+    """Raise StaleRecord when ``record`` (locked) is no longer at ``expected_version``."""
+    if expected_version is not None and record.version != expected_version:
+        raise StaleRecord(
+            stale_message(session=session, entity_type=entity_type, entity_id=record.id, updated_at=record.updated_at)
+        )
+
+
+def update_lead(
+    *,
+    session: Session,
+    lead_id: uuid.UUID,
+    data: LeadUpdate | Mapping[str, Any],
+    expected_version: int,
+    actor: Actor,
+) -> Lead:
+    """Apply the fields set in ``data``; refused when the lead changed since ``expected_version``."""
+    ensure_can_write(actor)
+    data = parse_input(LeadUpdate, data)
+    lead = _load_for_update(session, lead_id)
+    ensure_can_edit(actor, lead.owner_id, session=session)
+    check_version(session=session, entity_type="lead", record=lead, expected_version=expected_version)
+
+    changes = {k: getattr(data, k) for k in data.model_fields_set if k in EDITABLE_FIELDS}
+    for required in ("last_name", "email"):
+        if required in changes and changes[required] is None:
+            raise ValidationFailed([(required, "is required")])
+    if "status" in changes and changes["status"] is None:
+        raise ValidationFailed([("status", "is required")])
+    if lead.status == "converted" and changes.get("status") not in (None, "converted"):
+        raise DomainError("This lead is converted; its status can no longer change", field="status")
+    if changes.get("owner_id") is not None and changes["owner_id"] != lead.owner_id:
+        ensure_can_edit(actor, changes["owner_id"], session=session)
+        _check_owner(session, changes["owner_id"])
+    if changes.get("email") and changes["email"].lower() != (lead.email or "").lower():
+        existing = _find_email(session, changes["email"], exclude=lead.id)
+        if existing is not None:
+            raise DuplicateEmail(changes["email"], existing)
+    if changes.get("territory_id") is not None and changes["territory_id"] != lead.territory_id:
+        name = _check_territory(session, changes["territory_id"])
+        lead.territory_reason = f"Territory {name} chosen by {actor.name}."
+
+    before = lead_values(lead)
+    for key, value in changes.items():
+        setattr(lead, key, value)
+    lead.score = calculate_score({k: getattr(lead, k) for k in SCORE_FIELDS})
+    delta = audit.diff(before, lead_values(lead))
+    if not delta:
+        return lead
+    _flush_unique(session, lead.email)
+    audit.record(session, actor=actor, entity_type="lead", entity_id=lead.id, action="update", changes=delta)
+    session.refresh(lead)
+    return lead
+
+
+def get_lead(*, session: Session, lead_id: uuid.UUID, actor: Actor) -> Lead:
+    """One lead the actor may see."""
+    lead = session.get(Lead, lead_id)
+    if lead is None:
+        raise NotFound(f"No lead with id {lead_id}", field="lead_id")
+    ensure_can_view(actor, lead.owner_id, session=session)
+    return lead
+
+
+def delete_lead(*, session: Session, lead_id: uuid.UUID, actor: Actor, expected_version: int | None = None) -> None:
+    """Delete a lead that is not converted (converted leads stay as the deal's history)."""
+    ensure_can_write(actor)
+    lead = _load_for_update(session, lead_id)
+    ensure_can_edit(actor, lead.owner_id, session=session)
+    check_version(session=session, entity_type="lead", record=lead, expected_version=expected_version)
+    if lead.status == "converted":
+        raise DomainError("A converted lead cannot be deleted; it is part of its opportunity's history", field="status")
+    snapshot = {k: v for k, v in lead_values(lead).items() if v is not None}
+    audit.record(session, actor=actor, entity_type="lead", entity_id=lead.id, action="delete", changes=snapshot)
+    session.delete(lead)
+    session.flush()
+
+
+def _like_pattern(q: str) -> str:
+    escaped = q.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def _conditions(session: Session, actor: Actor, query: LeadQuery) -> list[ColumnElement[bool]] | None:
+    """WHERE conditions for ``query`` as seen by ``actor``; None when nothing can match."""
+    conds: list[ColumnElement[bool]] = []
+    owners = visible_owner_ids(session=session, actor=actor)
+    if owners is not None:
+        if query.owner_id is not None:
+            if query.owner_id not in owners:
+                return None
+        elif len(owners) == 1:
+            conds.append(Lead.owner_id == next(iter(owners)))
+        else:
+            conds.append(Lead.owner_id.in_(sorted(owners)))
+    if query.owner_id is not None:
+        conds.append(Lead.owner_id == query.owner_id)
+    if query.q:
+        conds.append(literal_column(SEARCH_EXPRESSION).like(_like_pattern(query.q)))
+    if query.status:
+        conds.append(Lead.status == query.status)
+    if query.territory_id:
+        conds.append(Lead.territory_id == query.territory_id)
+    if query.source:
+        conds.append(func.lower(Lead.source) == query.source.lower())
+    if query.score_min is not None:
+        conds.append(Lead.score >= query.score_min)
+    if query.score_max is not None:
+        conds.append(Lead.score <= query.score_max)
+    if query.created_from:
+        conds.append(Lead.created_at >= datetime.combine(query.created_from, time.min, UTC))
+    if query.created_to:
+        conds.append(Lead.created_at < datetime.combine(query.created_to + timedelta(days=1), time.min, UTC))
+    return conds
+
+
+def _order(sort: str) -> list[Any]:
+    orders: dict[str, list[Any]] = {
+        "score_desc": [Lead.score.desc().nulls_last(), Lead.id],
+        "score_asc": [Lead.score.asc().nulls_first(), Lead.id],
+        "created_desc": [Lead.created_at.desc(), Lead.id],
+        "created_asc": [Lead.created_at.asc(), Lead.id],
+        "updated_desc": [Lead.updated_at.desc(), Lead.id],
+        "name": [func.lower(Lead.last_name), func.lower(Lead.first_name), Lead.id],
+        "company": [func.lower(Lead.company), Lead.id],
+        "email": [func.lower(Lead.email), Lead.id],
+    }
+    return orders[sort]
+
+
+def search_leads(*, session: Session, actor: Actor, query: LeadQuery | Mapping[str, Any]) -> LeadPage:
+    """Server-side search, filters, sort and one page of leads the actor may see, with the total."""
+    query = parse_input(LeadQuery, query)
+    conds = _conditions(session, actor, query)
+    if conds is None:
+        return LeadPage([], 0, query.limit, query.offset)
+    rows = list(
+        session.scalars(
+            select(Lead).where(*conds).order_by(*_order(query.sort)).limit(query.limit).offset(query.offset)
+        )
+    )
+    if query.offset == 0 and len(rows) < query.limit:
+        total = len(rows)  # the whole result fits on this page: no second query
+    else:
+        total = session.scalar(select(func.count()).select_from(Lead).where(*conds)) or 0
+    return LeadPage(rows, int(total), query.limit, query.offset)
+
+
+def _export_select(conds: list[ColumnElement[bool]], sort: str) -> Select[Any]:
+    owner = User.__table__.alias("owner")
+    return (
+        select(
+            *(getattr(Lead, c) for c in EXPORT_COLUMNS if c not in ("owner_name", "territory_name")),
+            owner.c.name.label("owner_name"),
+            Territory.name.label("territory_name"),
+        )
+        .select_from(Lead)
+        .outerjoin(owner, owner.c.id == Lead.owner_id)
+        .outerjoin(Territory, Territory.id == Lead.territory_id)
+        .where(*conds)
+        .order_by(*_order(sort))
+    )
+
+
+def iter_leads_for_export(
+    *, session: Session, actor: Actor, query: LeadQuery | Mapping[str, Any], batch_size: int = 2000
+) -> Iterator[dict[str, Any]]:
+    """Every lead of the current view (filters and sort; no paging) as dicts in EXPORT_COLUMNS order."""
+    query = parse_input(LeadQuery, query)
+    conds = _conditions(session, actor, query)
+    if conds is None:
+        return
+    result = session.execute(_export_select(conds, query.sort).execution_options(yield_per=batch_size))
+    for row in result:
+        mapping = row._mapping
+        yield {c: mapping[c] for c in EXPORT_COLUMNS}
+
+
+def lead_counts_by_status(*, session: Session, actor: Actor) -> dict[str, int]:
+    """How many visible leads are in each status (for list headers)."""
+    conds = _conditions(session, actor, LeadQuery()) or []
+    rows = session.execute(select(Lead.status, func.count()).where(*conds).group_by(Lead.status)).all()
+    return {status: int(n) for status, n in rows}

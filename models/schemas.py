@@ -1,0 +1,187 @@
+"""Pydantic input schemas of the write-side use cases (forms, API and importer all build these).
+
+Validation messages name the field; :func:`field_errors` turns a pydantic error into
+``[(field, problem), ...]`` so services can raise ``crm.errors.ValidationFailed`` with it.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Annotated, Any, Literal
+
+from email_validator import EmailNotValidError, validate_email
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from models.domain import CLOSED_STAGES, FORECAST_CATEGORIES, LEAD_STATUSES, OPEN_STAGES, STAGES
+
+LEAD_SORTS: tuple[str, ...] = (
+    "score_desc",
+    "score_asc",
+    "created_desc",
+    "created_asc",
+    "updated_desc",
+    "name",
+    "company",
+    "email",
+)
+OPPORTUNITY_SORTS: tuple[str, ...] = ("close_date", "amount_desc", "created_desc", "updated_desc", "name")
+MAX_PAGE_SIZE = 500
+
+Text100 = Annotated[str, Field(max_length=100)]
+Text200 = Annotated[str, Field(max_length=200)]
+
+
+def _blank_to_none(value: Any) -> Any:
+    if isinstance(value, str):
+        value = value.strip()
+        return value or None
+    return value
+
+
+def _check_email(value: str | None) -> str | None:
+    if value is None:
+        return None
+    try:
+        return validate_email(value, check_deliverability=False).normalized
+    except EmailNotValidError:
+        raise ValueError("not a valid email address") from None
+
+
+class _Input(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _blanks_are_missing(cls, value: Any) -> Any:
+        return _blank_to_none(value)
+
+
+class _LeadFields(_Input):
+    """Fields a person may set on a lead (all optional here; LeadCreate adds what is required)."""
+
+    first_name: Text100 | None = None
+    last_name: Text100 | None = None
+    email: Annotated[str, Field(max_length=320)] | None = None
+    phone: Annotated[str, Field(max_length=50)] | None = None
+    company: Text200 | None = None
+    title: Text200 | None = None
+    industry: Annotated[str, Field(max_length=80)] | None = None
+    employee_count: Annotated[int, Field(ge=0, le=10_000_000)] | None = None
+    annual_revenue: Annotated[Decimal, Field(ge=0, le=Decimal("99999999999999.99"), decimal_places=2)] | None = None
+    country: Annotated[str, Field(max_length=80)] | None = None
+    source: Annotated[str, Field(max_length=80)] | None = None
+    campaign: Annotated[str, Field(max_length=120)] | None = None
+    engagement_score: Annotated[int, Field(ge=0, le=100)] | None = None
+    owner_id: uuid.UUID | None = None
+    territory_id: uuid.UUID | None = None
+
+    @field_validator("email")
+    @classmethod
+    def _email_shape(cls, value: str | None) -> str | None:
+        return _check_email(value)
+
+    @field_validator("phone")
+    @classmethod
+    def _phone_has_digits(cls, value: str | None) -> str | None:
+        if value is not None and sum(ch.isdigit() for ch in value) < 5:
+            raise ValueError("needs at least 5 digits")
+        return value
+
+
+class LeadCreate(_LeadFields):
+    """A new lead. ``last_name`` and ``email`` are required; status defaults to ``new``."""
+
+    last_name: Text100
+    email: Annotated[str, Field(max_length=320)]
+    status: Literal["new", "contacted", "qualified", "unqualified"] = "new"
+    external_id: Annotated[str, Field(max_length=120)] | None = None
+    created_at: datetime | None = None  # imports may carry the original creation time
+
+
+class LeadUpdate(_LeadFields):
+    """A partial edit of a lead: only the fields that were set are changed."""
+
+    status: Literal["new", "contacted", "qualified", "unqualified"] | None = None
+
+
+class LeadQuery(_Input):
+    """Search, filters, sort and page of the lead list."""
+
+    q: Annotated[str, Field(max_length=200)] | None = None
+    status: Literal[LEAD_STATUSES] | None = None  # type: ignore[valid-type]
+    owner_id: uuid.UUID | None = None
+    territory_id: uuid.UUID | None = None
+    source: Annotated[str, Field(max_length=80)] | None = None
+    score_min: Annotated[float, Field(ge=0, le=100)] | None = None
+    score_max: Annotated[float, Field(ge=0, le=100)] | None = None
+    created_from: date | None = None
+    created_to: date | None = None  # inclusive
+    sort: Literal[LEAD_SORTS] = "score_desc"  # type: ignore[valid-type]
+    limit: Annotated[int, Field(ge=1, le=MAX_PAGE_SIZE)] = 50
+    offset: Annotated[int, Field(ge=0)] = 0
+
+    @model_validator(mode="after")
+    def _ranges_in_order(self) -> LeadQuery:
+        if self.score_min is not None and self.score_max is not None and self.score_min > self.score_max:
+            raise ValueError("score_min must not exceed score_max")
+        if self.created_from and self.created_to and self.created_from > self.created_to:
+            raise ValueError("created_from must not be after created_to")
+        return self
+
+
+class LeadConversion(_Input):
+    """What a rep fills in to convert a qualified lead into an opportunity."""
+
+    name: Text200
+    amount: Annotated[Decimal, Field(ge=0, le=Decimal("999999999999.99"), decimal_places=2)]
+    stage: Literal[OPEN_STAGES] = "prospecting"  # type: ignore[valid-type]
+    expected_close_date: date | None = None
+    currency: Annotated[str, Field(pattern=r"^[A-Z]{3}$")] = "USD"
+    account_name: Text200 | None = None  # default: the lead's company
+    account_domain: Text200 | None = None  # default: the lead's email domain (not for free-mail domains)
+
+    @field_validator("currency", mode="before")
+    @classmethod
+    def _upper_currency(cls, value: Any) -> Any:
+        return value.strip().upper() if isinstance(value, str) and value.strip() else "USD"
+
+
+class OpportunityUpdate(_Input):
+    """A partial edit of an opportunity (stage changes go through ``change_stage``)."""
+
+    name: Text200 | None = None
+    amount: Annotated[Decimal, Field(ge=0, le=Decimal("999999999999.99"), decimal_places=2)] | None = None
+    currency: Annotated[str, Field(pattern=r"^[A-Z]{3}$")] | None = None
+    expected_close_date: date | None = None
+    probability: Annotated[Decimal, Field(ge=0, le=100)] | None = None
+    forecast_category: Literal[FORECAST_CATEGORIES] | None = None  # type: ignore[valid-type]
+    owner_id: uuid.UUID | None = None
+
+
+class StageChange(_Input):
+    """A requested stage move (the API may build this; services also take plain arguments)."""
+
+    to_stage: Literal[STAGES]  # type: ignore[valid-type]
+    expected_version: int
+    reason: Annotated[str, Field(max_length=2000)] | None = None
+    lost_reason: Annotated[str, Field(max_length=200)] | None = None
+
+
+def field_errors(exc: ValidationError) -> list[tuple[str, str]]:
+    """``[(field, problem), ...]`` from a pydantic error, in words a person understands."""
+    errors: list[tuple[str, str]] = []
+    for err in exc.errors():
+        field = ".".join(str(p) for p in err.get("loc", ())) or "input"
+        message = str(err.get("msg", "invalid value"))
+        message = message.removeprefix("Value error, ")
+        if err.get("type") == "missing":
+            message = "is required"
+        elif err.get("type") == "extra_forbidden":
+            message = "is not a known field"
+        errors.append((field, message))
+    return errors
+
+
+CLOSED = CLOSED_STAGES  # re-exported for forms that group stages
