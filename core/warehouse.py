@@ -41,7 +41,8 @@ def _root_connection() -> duckdb.DuckDBPyConnection:
     global _root
     with _lock:
         if _root is None:
-            _root = duckdb.connect(":memory:", config={"TimeZone": "UTC"})
+            _root = duckdb.connect(":memory:")
+            _root.execute("SET TimeZone = 'UTC'")  # config={"TimeZone": ...} fails: ICU is not loaded yet
         return _root
 
 
