@@ -1,5 +1,6 @@
 """SQLAlchemy 2 tables and pydantic schemas of the system of record; no workflow here."""
 
+from models.api_tables import ApiKey, RevokedToken
 from models.base import Base
 from models.tables import (
     Account,
@@ -16,6 +17,7 @@ from models.tables import (
 
 __all__ = [
     "Account",
+    "ApiKey",
     "AuditLog",
     "Base",
     "DeletedRecord",
@@ -23,6 +25,7 @@ __all__ = [
     "Opportunity",
     "OpportunityStageHistory",
     "Quota",
+    "RevokedToken",
     "Team",
     "Territory",
     "User",

@@ -1,0 +1,1 @@
+"""The REST API (FastAPI) over the crm services and the analytics functions: `uvicorn api.main:app`."""

@@ -1,0 +1,91 @@
+"""Leads: create, search, read, edit (optimistic versioning), delete, convert, import."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response, status
+
+from api.deps import CurrentActor
+from api.errors import responses
+from api.schemas import ConvertedLead, LeadOut, LeadPageOut, LeadPatch, OpportunityOut, Pagination
+from core.db import transaction
+from crm import leads as lead_service
+from crm import opportunities as opportunity_service
+from models.schemas import LeadConversion, LeadCreate, LeadQuery, LeadUpdate
+
+router = APIRouter(prefix="/api/v1/leads", tags=["leads"])
+
+
+@router.post(
+    "",
+    response_model=LeadOut,
+    status_code=status.HTTP_201_CREATED,
+    responses=responses(401, 403, 404, 409, 422),
+)
+def create_lead(data: LeadCreate, actor: CurrentActor) -> LeadOut:
+    """Create a lead (status ``new`` unless given); a duplicate email gets 409 naming the existing lead."""
+    with transaction() as session:
+        lead = lead_service.create_lead(session=session, data=data, actor=actor)
+        return LeadOut.model_validate(lead)
+
+
+@router.get("", response_model=LeadPageOut, responses=responses(401, 403, 422))
+def search_leads(query: Annotated[LeadQuery, Query()], actor: CurrentActor) -> LeadPageOut:
+    """Leads you may see, filtered, searched (``q``: name, email or company), sorted and paged."""
+    with transaction() as session:
+        page = lead_service.search_leads(session=session, query=query, actor=actor)
+        return LeadPageOut(
+            data=[LeadOut.model_validate(row) for row in page.rows],
+            pagination=Pagination(total=page.total, limit=page.limit, offset=page.offset, has_more=page.has_more),
+        )
+
+
+@router.get("/{lead_id}", response_model=LeadOut, responses=responses(401, 403, 404, 422))
+def get_lead(lead_id: uuid.UUID, actor: CurrentActor) -> LeadOut:
+    """One lead."""
+    with transaction() as session:
+        return LeadOut.model_validate(lead_service.get_lead(session=session, lead_id=lead_id, actor=actor))
+
+
+@router.patch("/{lead_id}", response_model=LeadOut, responses=responses(401, 403, 404, 409, 422))
+def update_lead(lead_id: uuid.UUID, data: LeadPatch, actor: CurrentActor) -> LeadOut:
+    """Change the fields sent; ``version`` must be the one you read, or the edit is refused with 409."""
+    changes = LeadUpdate.model_validate(data.model_dump(exclude_unset=True, exclude={"version"}))
+    with transaction() as session:
+        lead = lead_service.update_lead(
+            session=session, lead_id=lead_id, data=changes, expected_version=data.version, actor=actor
+        )
+        return LeadOut.model_validate(lead)
+
+
+@router.delete(
+    "/{lead_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    response_class=Response,
+    responses=responses(401, 403, 404, 422),
+)
+def delete_lead(
+    lead_id: uuid.UUID,
+    actor: CurrentActor,
+    version: Annotated[int | None, Query(ge=1, description="If given, refuse (409) unless still at it")] = None,
+) -> Response:
+    """Delete a lead that is not converted."""
+    with transaction() as session:
+        lead_service.delete_lead(session=session, lead_id=lead_id, actor=actor, expected_version=version)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.post(
+    "/{lead_id}/convert",
+    response_model=ConvertedLead,
+    status_code=status.HTTP_201_CREATED,
+    responses=responses(401, 403, 404, 409, 422),
+)
+def convert_lead(lead_id: uuid.UUID, data: LeadConversion, actor: CurrentActor) -> ConvertedLead:
+    """Convert a qualified lead into an opportunity (and its account) in one step."""
+    with transaction() as session:
+        opportunity = opportunity_service.convert_lead(session=session, lead_id=lead_id, data=data, actor=actor)
+        lead = lead_service.get_lead(session=session, lead_id=lead_id, actor=actor)
+        return ConvertedLead(lead=LeadOut.model_validate(lead), opportunity=OpportunityOut.model_validate(opportunity))
