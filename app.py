@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from core.version import __version__
+from ui.format import escape
 from ui.session import current_user
 from ui.signin import sign_in_form, sign_out_button
 
@@ -16,14 +17,23 @@ if user is None:
     st.stop()
 
 dashboards = [
-    st.Page("pages/pipeline.py", title="Pipeline", icon="📊", url_path="pipeline", default=True),
+    st.Page("pages/pipeline.py", title="Pipeline", icon="📊", url_path="pipeline", default=user.role != "rep"),
 ]
 work = [
-    st.Page("pages/leads.py", title="Leads", icon="🧑‍💼", url_path="leads"),
+    st.Page("pages/leads.py", title="Leads", icon="🧑‍💼", url_path="leads", default=user.role == "rep"),
+    st.Page("pages/opportunities.py", title="Opportunities", icon="🤝", url_path="opportunities"),
+]
+if user.can_write:
+    work.append(st.Page("pages/import_data.py", title="Import", icon="📥", url_path="import"))
+admin = [
+    st.Page("pages/users.py", title="Users", icon="👥", url_path="users"),
+    st.Page("pages/territories.py", title="Territories", icon="🗺️", url_path="territories"),
 ]
 sections: dict[str, list[st.Page]] = {"Dashboards": dashboards, "Work": work}
+if user.role == "admin":
+    sections["Admin"] = admin
 
-st.sidebar.caption(f"Signed in as **{user.name}** · {user.role.title()}")
+st.sidebar.caption(f"Signed in as **{escape(user.name)}** · {user.role.title()}")
 sign_out_button()
 st.sidebar.caption(f"Sales System v{__version__}")
 st.navigation(sections).run()

@@ -1,0 +1,5 @@
+"""territories (being built)."""
+
+import streamlit as st
+
+st.title("territories")

@@ -1,0 +1,5 @@
+"""users (being built)."""
+
+import streamlit as st
+
+st.title("users")

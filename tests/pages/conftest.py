@@ -1,0 +1,68 @@
+"""AppTest fixtures: people of every role, a signed-in app, and clean Streamlit caches."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+import streamlit as st
+from sqlalchemy import Engine
+from streamlit.testing.v1 import AppTest
+
+from core.db import transaction
+from crm.actors import Actor, actor_from_user
+from crm.users import NewUser, create_user
+from ui.session import SESSION_KEY
+
+APP = str(Path(__file__).resolve().parents[2] / "app.py")
+PASSWORD = "correct-horse-battery"
+
+
+@pytest.fixture(autouse=True)
+def fresh_streamlit_caches() -> Iterator[None]:
+    """Streamlit caches are process-global: every test starts and ends without them."""
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    yield
+    st.cache_data.clear()
+    st.cache_resource.clear()
+
+
+@pytest.fixture
+def people(clean_db: Engine) -> dict[str, Actor]:
+    """One user per role (plus a second rep on the manager's team), committed."""
+    specs = [
+        ("manager", "maya@example.com", "Maya Manager", None),
+        ("rep", "leo@example.com", "Leo Rep", "maya@example.com"),
+        ("rep", "rita@example.com", "Rita Rep", "maya@example.com"),
+        ("analyst", "sam@example.com", "Sam Analyst", None),
+        ("admin", "ana@example.com", "Ana Admin", None),
+    ]
+    out: dict[str, Actor] = {}
+    with transaction(clean_db) as session:
+        for role, email, name, manager in specs:
+            user = create_user(
+                session=session,
+                data=NewUser(email=email, password=PASSWORD, role=role, name=name, manager_email=manager),
+            )
+            out[name.split()[0].lower()] = actor_from_user(user)
+    return out
+
+
+@pytest.fixture
+def app_as() -> Callable[..., AppTest]:
+    """``app_as(actor, page=None)``: the app run once with ``actor`` signed in, optionally on ``page``."""
+
+    def make(actor: Actor, page: str | None = None, **query: str) -> AppTest:
+        at = AppTest.from_file(APP, default_timeout=30)
+        at.session_state[SESSION_KEY] = actor
+        at.run()
+        if page is not None:
+            for key, value in query.items():
+                at.query_params[key] = value
+            at.switch_page(page)
+            at.run()
+        return at
+
+    return make

@@ -1,0 +1,219 @@
+"""One lead: status, score explained, territory reason, and its edit/status/convert/merge panels."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
+
+import streamlit as st
+
+from crm.actors import Actor
+from crm.duplicates import find_possible_duplicates, merge_leads
+from crm.leads import explain_lead_score, lead_values
+from models.domain import LEAD_SOURCES, OPEN_STAGES
+from ui import lookups
+from ui.calls import fetch, perform
+from ui.flash import flash
+from ui.format import escape, moment, title_case
+
+LEAD_LABELS: dict[str, str] = {
+    "first_name": "First name",
+    "last_name": "Last name",
+    "email": "Email",
+    "phone": "Phone",
+    "company": "Company",
+    "title": "Job title",
+    "industry": "Industry",
+    "employee_count": "Employees",
+    "annual_revenue": "Annual revenue",
+    "country": "Country",
+    "source": "Source",
+    "campaign": "Campaign",
+    "engagement_score": "Engagement (0–100)",
+    "status": "Status",
+    "owner_id": "Owner",
+    "territory_id": "Territory",
+}
+CONVERSION_LABELS = {
+    "name": "Name",
+    "amount": "Amount",
+    "stage": "Stage",
+    "expected_close_date": "Expected close date",
+    "currency": "Currency",
+}
+EDIT_STATUSES = ("new", "contacted", "qualified", "unqualified")
+
+
+def full_name(lead: Any) -> str:
+    """First and last name, or the email when both are missing."""
+    return " ".join(p for p in (lead.first_name, lead.last_name) if p) or lead.email or "(no name)"
+
+
+def lead_header(lead: Any) -> None:
+    """Name, company and the key facts of the lead."""
+    st.title(escape(full_name(lead)))
+    facts = [lead.title, lead.company, lead.email, lead.phone, lead.country]
+    st.caption(" · ".join(escape(f) for f in facts if f))
+    c1, c2, c3, c4 = st.columns(4)
+    c1.metric("Status", title_case(lead.status))
+    c2.metric("Score", "—" if lead.score is None else f"{float(lead.score):.0f} / 100")
+    c3.metric("Owner", lookups.person_name(lead.owner_id))
+    c4.metric("Territory", lookups.territory_name(lead.territory_id))
+
+
+def score_explanation(lead: Any) -> None:
+    """The fit and engagement parts of the score, in plain words."""
+    explained = explain_lead_score(lead)
+    fit = [r for r in explained.reasons if r.endswith("fit")]
+    engagement = [r for r in explained.reasons if r.endswith("engagement")]
+    st.subheader("Why this score")
+    left, right = st.columns(2)
+    left.markdown(f"**Fit: {explained.fit:.0f} of 40 points** — who they are")
+    left.markdown("\n".join(f"- {escape(_sentence(r))}" for r in fit))
+    right.markdown(f"**Engagement: {explained.engagement:.0f} of 60 points** — what they did")
+    right.markdown("\n".join(f"- {escape(_sentence(r))}" for r in engagement))
+    if lead.territory_reason:
+        st.caption("Territory and owner: " + escape(lead.territory_reason))
+
+
+def _sentence(reason: str) -> str:
+    return reason[:1].upper() + reason[1:]
+
+
+def edit_form(lead: Any) -> dict[str, Any] | None:
+    """The edit form, prefilled; returns the changed fields when submitted."""
+    with st.form("lead_edit"):
+        c1, c2 = st.columns(2)
+        values = {
+            "first_name": c1.text_input("First name", value=lead.first_name or "", key="edit_first_name"),
+            "last_name": c2.text_input("Last name", value=lead.last_name or "", key="edit_last_name"),
+            "email": c1.text_input("Email", value=lead.email or "", key="edit_email"),
+            "phone": c2.text_input("Phone", value=lead.phone or "", key="edit_phone"),
+            "company": c1.text_input("Company", value=lead.company or "", key="edit_company"),
+            "title": c2.text_input("Job title", value=lead.title or "", key="edit_title"),
+            "industry": c1.text_input("Industry", value=lead.industry or "", key="edit_industry"),
+            "country": c2.text_input("Country", value=lead.country or "", key="edit_country"),
+            "employee_count": c1.number_input(
+                "Employees", min_value=0, step=10, value=lead.employee_count, key="edit_employee_count"
+            ),
+            "annual_revenue": c2.number_input(
+                "Annual revenue",
+                min_value=0.0,
+                step=10000.0,
+                value=None if lead.annual_revenue is None else float(lead.annual_revenue),
+                key="edit_annual_revenue",
+            ),
+            "engagement_score": c1.number_input(
+                "Engagement (0–100)", min_value=0, max_value=100, value=lead.engagement_score, key="edit_engagement"
+            ),
+            "source": c2.selectbox(
+                "Source",
+                _with(LEAD_SOURCES, lead.source),
+                index=_index(_with(LEAD_SOURCES, lead.source), lead.source),
+                format_func=title_case,
+                key="edit_source",
+                placeholder="Not set",
+            ),
+        }
+        if not st.form_submit_button("Save changes", key="edit_submit", type="primary"):
+            return None
+    if values["annual_revenue"] is not None:
+        values["annual_revenue"] = Decimal(str(values["annual_revenue"])).quantize(Decimal("0.01"))
+    return {k: v for k, v in values.items() if _differs(getattr(lead, k), v)}
+
+
+def _with(options: tuple[str, ...], current: str | None) -> list[str]:
+    return list(options) if current is None or current in options else [*options, current]
+
+
+def _index(options: list[str], current: str | None) -> int | None:
+    return options.index(current) if current in options else None
+
+
+def _differs(old: Any, new: Any) -> bool:
+    if isinstance(new, str):
+        return (old or "") != new.strip()
+    if isinstance(old, Decimal) and new is not None:
+        return old != Decimal(str(new))
+    return old != new
+
+
+def status_form(lead: Any) -> str | None:
+    """Pick a new status; returns it when submitted."""
+    options = [s for s in EDIT_STATUSES if s != lead.status]
+    with st.form("lead_status"):
+        choice = st.selectbox(
+            "New status", options, index=None, format_func=title_case, key="status_choice", placeholder="Choose…"
+        )
+        submitted = st.form_submit_button("Update status", key="status_submit", type="primary")
+    if submitted and choice is None:
+        st.error("New status: choose one.")
+        return None
+    return choice if submitted else None
+
+
+def conversion_form(lead: Any) -> dict[str, Any] | None:
+    """Name, amount, stage and expected close date of the new opportunity; returns them when submitted."""
+    default_name = " — ".join(p for p in (lead.company, full_name(lead)) if p)
+    with st.form("lead_convert"):
+        st.subheader("New opportunity from this lead")
+        c1, c2 = st.columns(2)
+        values = {
+            "name": c1.text_input("Name", value=default_name, key="convert_name"),
+            "amount": c2.number_input("Amount", min_value=0.0, step=1000.0, value=0.0, key="convert_amount"),
+            "stage": c1.selectbox("Stage", OPEN_STAGES, index=0, format_func=title_case, key="convert_stage"),
+            "expected_close_date": c2.date_input(
+                "Expected close date",
+                value=date.today() + timedelta(days=30),
+                key="convert_close_date",
+                format="YYYY-MM-DD",
+            ),
+            "currency": c1.text_input("Currency", value="USD", max_chars=3, key="convert_currency"),
+        }
+        if not st.form_submit_button("Create Opportunity", key="convert_submit", type="primary"):
+            return None
+    values["amount"] = Decimal(str(values["amount"])).quantize(Decimal("0.01"))
+    return values
+
+
+def conversion_blocker(lead: Any) -> str | None:
+    """Why this lead cannot be converted now (None when it can)."""
+    if lead.status == "converted":
+        return "This lead is already converted."
+    if lead.status != "qualified":
+        return (
+            f"Only qualified leads can be converted; this lead is {title_case(lead.status)}. Change its status first."
+        )
+    return None
+
+
+def merge_panel(actor: Actor, lead: Any) -> None:
+    """Pick one of the lead's possible duplicates and merge it into this lead."""
+    candidates = fetch(find_possible_duplicates, data=lead_values(lead), exclude_id=lead.id)
+    if not candidates:
+        st.info("No possible duplicates of this lead were found.")
+        return
+    labels = {c.lead_id: f"{c.full_name} · {c.email or 'no email'} · {c.match_score:.0f}% match" for c in candidates}
+    with st.form("lead_merge"):
+        choice = st.radio("Possible duplicates", list(labels), format_func=labels.__getitem__, key="merge_choice")
+        st.caption("Details this lead lacks are copied from the duplicate, its deals move here, then it is removed.")
+        submitted = st.form_submit_button("Merge into this lead", key="merge_submit", type="primary")
+    if not submitted:
+        return
+    merged = perform(merge_leads, keep_id=lead.id, merge_id=choice, chosen={}, actor=actor)
+    if merged is not None:
+        st.session_state.pop("lead_panel", None)
+        flash(f"{labels[choice].split(' · ')[0]} merged into this lead.")
+        st.rerun()
+
+
+def converted_note(lead: Any) -> None:
+    """Where a converted lead went."""
+    if lead.converted_opportunity_id:
+        st.success(f"Converted {moment(lead.converted_at)}.")
+        st.page_link(
+            "pages/opportunities.py",
+            label="Open the opportunity",
+            query_params={"id": str(lead.converted_opportunity_id)},
+        )

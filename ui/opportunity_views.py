@@ -1,0 +1,221 @@
+"""Opportunity list and detail pieces: filters in the URL, a paged table, stage timeline, forms."""
+
+from __future__ import annotations
+
+import uuid
+from decimal import Decimal
+from typing import Any
+
+import streamlit as st
+
+from crm.actors import Actor
+from models.domain import LOST_REASONS, STAGES
+from ui import lookups
+from ui.format import day, escape, moment, money, title_case
+from ui.query_state import publish, seed
+
+PAGE_SIZE = 25
+SORT_LABELS = {
+    "close_date": "Close date, soonest first",
+    "amount_desc": "Amount, largest first",
+    "created_desc": "Newest first",
+    "updated_desc": "Recently updated",
+    "name": "Name",
+}
+COLUMNS = (("Name", 3.0), ("Stage", 1.3), ("Amount", 1.4), ("Expected close", 1.3), ("Owner", 1.6))
+STAGE_LABELS = {"to_stage": "New stage", "reason": "Reason", "lost_reason": "Lost reason"}
+EDIT_LABELS = {"name": "Deal name", "amount": "Amount", "expected_close_date": "Expected close date"}
+
+
+def scope_caption(actor: Actor) -> str:
+    """Whose deals this list holds, by role."""
+    return {"rep": "Your deals.", "manager": "Your team's deals."}.get(actor.role, "All deals.")
+
+
+def list_filters() -> dict[str, Any]:
+    """Stage, open-only, name and sort filters, kept in the URL; returns list_opportunities arguments."""
+    seed("opps_q", "q", str, "")
+    seed("opps_stage", "stage", str, None, allowed=[None, *STAGES])
+    seed("opps_open", "open", lambda raw: raw == "1", True)
+    seed("opps_sort", "sort", str, "close_date", allowed=SORT_LABELS)
+    c1, c2, c3, c4 = st.columns([3, 2, 2, 1], vertical_alignment="bottom")
+    c1.text_input("Deal name contains", key="opps_q")
+    c2.selectbox(
+        "Stage", [None, *STAGES], key="opps_stage", format_func=lambda s: "Any" if s is None else title_case(s)
+    )
+    c3.selectbox("Sort by", list(SORT_LABELS), key="opps_sort", format_func=SORT_LABELS.__getitem__)
+    c4.checkbox("Open only", key="opps_open")
+    state = st.session_state
+    params = {
+        "q": state["opps_q"].strip(),
+        "stage": state["opps_stage"],
+        "open": None if state["opps_open"] else "0",
+        "sort": None if state["opps_sort"] == "close_date" else state["opps_sort"],
+    }
+    signature = tuple(sorted((k, str(v)) for k, v in params.items()))
+    page = _page_number()
+    if state.get("opps_signature") not in (None, signature):
+        page = 1
+    state["opps_signature"] = signature
+    publish({**params, "page": page if page > 1 else None})
+    return {
+        "q": params["q"] or None,
+        "stage": params["stage"],
+        "open_only": bool(state["opps_open"]),
+        "sort": state["opps_sort"],
+        "limit": PAGE_SIZE,
+        "offset": (page - 1) * PAGE_SIZE,
+    }
+
+
+def _page_number() -> int:
+    try:
+        return max(1, int(st.query_params.get("page", "1")))
+    except ValueError:
+        return 1
+
+
+def opportunity_table(rows: list[Any]) -> uuid.UUID | None:
+    """One page of deals; returns the id of the deal whose name was clicked."""
+    if not rows:
+        st.info("No opportunities match these filters.")
+        return None
+    widths = [w for _, w in COLUMNS]
+    for col, (label, _) in zip(st.columns(widths), COLUMNS, strict=True):
+        col.markdown(f"**{label}**")
+    opened = None
+    for row in rows:
+        cells = st.columns(widths, vertical_alignment="center")
+        if cells[0].button(row.name, key=f"open_opp_{row.id}", type="tertiary"):
+            opened = row.id
+        cells[1].text(title_case(row.stage))
+        cells[2].text(money(row.amount, row.currency))
+        cells[3].text(day(row.expected_close_date))
+        cells[4].text(lookups.person_name(row.owner_id))
+    return opened
+
+
+def pager(total: int, offset: int, has_more: bool) -> None:
+    """ "Showing 1–25 of 300" with Previous / Next."""
+    page = offset // PAGE_SIZE + 1
+    left, mid, right = st.columns([1, 3, 1], vertical_alignment="center")
+    if left.button("Previous", key="opps_prev", disabled=page <= 1):
+        _go(page - 1)
+    first = offset + 1 if total else 0
+    mid.caption(f"Showing {first:,}–{min(offset + PAGE_SIZE, total):,} of {total:,} opportunities")
+    if right.button("Next", key="opps_next", disabled=not has_more):
+        _go(page + 1)
+
+
+def _go(page: int) -> None:
+    st.query_params["page"] = str(page)
+    st.rerun()
+
+
+def selected_id() -> uuid.UUID | None:
+    """The deal opened through ``?id=``."""
+    raw = st.query_params.get("id")
+    try:
+        return uuid.UUID(raw) if raw else None
+    except ValueError:
+        return None
+
+
+def header(opp: Any) -> None:
+    """Name, stage (Title Case), amount, close date, owner and probability."""
+    st.title(escape(opp.name))
+    c1, c2, c3, c4, c5 = st.columns(5)
+    c1.metric("Stage", title_case(opp.stage))
+    c2.metric("Amount", money(opp.amount, opp.currency))
+    c3.metric("Expected close", day(opp.expected_close_date))
+    c4.metric("Owner", lookups.person_name(opp.owner_id))
+    c5.metric("Win probability", "—" if opp.probability is None else f"{float(opp.probability):.0f}%")
+    if opp.stage == "closed_lost" and opp.lost_reason:
+        st.caption(f"Lost {moment(opp.closed_at)} — reason: {escape(title_case(opp.lost_reason))}")
+    elif opp.stage == "closed_won":
+        st.caption(f"Won {moment(opp.closed_at)}")
+    if opp.lead_id:
+        st.page_link("pages/leads.py", label="Open the lead this deal came from", query_params={"id": str(opp.lead_id)})
+
+
+def stage_form(opp: Any) -> dict[str, Any] | None:
+    """New stage, with a reason (going backwards or reopening) and a lost reason (closing as lost)."""
+    with st.form("opp_stage"):
+        c1, c2 = st.columns(2)
+        to_stage = c1.selectbox(
+            "New stage",
+            [s for s in STAGES if s != opp.stage],
+            index=None,
+            format_func=title_case,
+            key="stage_to",
+            placeholder="Choose…",
+        )
+        lost = c2.selectbox(
+            "Lost reason",
+            LOST_REASONS,
+            index=None,
+            format_func=title_case,
+            key="stage_lost_reason",
+            placeholder="Only when closing as lost",
+        )
+        reason = st.text_area(
+            "Reason", key="stage_reason", help="Needed when the deal moves back a stage or a closed deal reopens."
+        )
+        if not st.form_submit_button("Change stage", key="stage_submit", type="primary"):
+            return None
+    if to_stage is None:
+        st.error("New stage: choose one.")
+        return None
+    return {"to_stage": to_stage, "reason": reason, "lost_reason": lost if to_stage == "closed_lost" else None}
+
+
+def edit_form(opp: Any) -> dict[str, Any] | None:
+    """Name, amount and expected close date; returns the changed fields when submitted."""
+    with st.form("opp_edit"):
+        c1, c2, c3 = st.columns([3, 2, 2])
+        values = {
+            "name": c1.text_input("Deal name", value=opp.name, key="oppedit_name"),
+            "amount": c2.number_input(
+                "Amount", min_value=0.0, step=1000.0, value=float(opp.amount), key="oppedit_amount"
+            ),
+            "expected_close_date": c3.date_input(
+                "Expected close date", value=opp.expected_close_date, key="oppedit_close", format="YYYY-MM-DD"
+            ),
+        }
+        reason = st.text_input("Why (optional)", key="oppedit_reason")
+        if not st.form_submit_button("Save changes", key="oppedit_submit", type="primary"):
+            return None
+    values["amount"] = Decimal(str(values["amount"])).quantize(Decimal("0.01"))
+    changes = {k: v for k, v in values.items() if v != getattr(opp, k)}
+    return {"changes": changes, "reason": reason.strip() or None}
+
+
+def timeline_table(entries: list[Any]) -> None:
+    """The deal's history: stage moves, amount and close-date changes, who and why."""
+    if not entries:
+        st.caption("No history yet.")
+        return
+    st.dataframe(
+        [
+            {
+                "When": moment(e.changed_at),
+                "Change": _describe(e),
+                "Amount": None if e.amount is None else float(e.amount),
+                "Expected close": day(e.expected_close_date),
+                "By": e.changed_by_name,
+                "Reason": e.reason or "",
+            }
+            for e in reversed(entries)
+        ],
+        hide_index=True,
+        width="stretch",
+        column_config={"Amount": st.column_config.NumberColumn(format="%,.2f")},
+    )
+
+
+def _describe(entry: Any) -> str:
+    if entry.from_stage is None:
+        return f"Created in {title_case(entry.to_stage)}"
+    if entry.from_stage != entry.to_stage:
+        return f"{title_case(entry.from_stage)} → {title_case(entry.to_stage)}"
+    return "Amount or close date changed"
