@@ -9,7 +9,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from crm.actors import Actor
@@ -71,6 +71,7 @@ def record(
         entity_id=entity_id,
         action=action,
         changes=to_json_value(dict(changes or {})),
+        created_at=func.clock_timestamp(),  # ordered even within one transaction
     )
     session.add(row)
     session.flush()

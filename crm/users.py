@@ -9,8 +9,12 @@ from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from crm import audit
+from crm.actors import Actor
 from crm.errors import AuthenticationFailed, DomainError, NotFound, ValidationFailed
+from crm.permissions import ensure_admin
 from crm.security import DUMMY_HASH, MIN_PASSWORD_LENGTH, hash_password, verify_password
+from crm.throttle import clear_failed_sign_ins, ensure_sign_in_allowed, record_failed_sign_in
 from models import Team, Territory, User
 from models.domain import ROLES
 
@@ -100,12 +104,108 @@ def ensure_team_for_manager(session: Session, manager: User) -> Team:
 
 def authenticate(*, session: Session, email: str, password: str) -> User:
     """Return the active user with these credentials; one message for every failure."""
+    ensure_sign_in_allowed(session=session, email=email)  # TooManyAttempts after repeated failures
     user = find_user_by_email(session, email)
     if user is None or not user.is_active:
         verify_password(DUMMY_HASH, password)  # same cost as a real check: no user enumeration
+        record_failed_sign_in(session=session, email=email)
         raise AuthenticationFailed("Email or password is incorrect")
     if not verify_password(user.password_hash, password):
+        record_failed_sign_in(session=session, email=email)
         raise AuthenticationFailed("Email or password is incorrect")
+    clear_failed_sign_ins(session=session, email=email)
     user.last_login_at = func.now()
     session.flush()
     return user
+
+
+# --- user management (admin only) -------------------------------------------------------------
+
+
+def _managed_user(session: Session, user_id: uuid.UUID, actor: Actor) -> User:
+    ensure_admin(actor)
+    user = session.scalar(
+        select(User).where(User.id == user_id).with_for_update().execution_options(populate_existing=True)
+    )
+    if user is None:
+        raise NotFound(f"No user with id {user_id}", field="user_id")
+    return user
+
+
+def deactivate_user(*, session: Session, user_id: uuid.UUID, actor: Actor) -> User:
+    """Stop a user from signing in (admin only; an admin cannot deactivate themselves)."""
+    user = _managed_user(session, user_id, actor)
+    if user.id == actor.id:
+        raise DomainError("You cannot deactivate your own account", field="user_id")
+    if user.is_active:
+        user.is_active = False
+        session.flush()
+        audit.record(
+            session,
+            actor=actor,
+            entity_type="user",
+            entity_id=user.id,
+            action="deactivate",
+            changes={"is_active": [True, False]},
+        )
+    return user
+
+
+def activate_user(*, session: Session, user_id: uuid.UUID, actor: Actor) -> User:
+    """Let a deactivated user sign in again (admin only)."""
+    user = _managed_user(session, user_id, actor)
+    if not user.is_active:
+        user.is_active = True
+        session.flush()
+        audit.record(
+            session,
+            actor=actor,
+            entity_type="user",
+            entity_id=user.id,
+            action="activate",
+            changes={"is_active": [False, True]},
+        )
+    return user
+
+
+def change_role(*, session: Session, user_id: uuid.UUID, role: str, actor: Actor) -> User:
+    """Give a user another role (admin only; an admin cannot change their own role)."""
+    if role not in ROLES:
+        raise ValidationFailed([("role", f"must be one of {', '.join(ROLES)}")])
+    user = _managed_user(session, user_id, actor)
+    if user.id == actor.id:
+        raise DomainError("You cannot change your own role", field="role")
+    if user.role != role:
+        before = user.role
+        user.role = role
+        session.flush()
+        if role == "manager" and user.team_id is None:
+            user.team_id = ensure_team_for_manager(session, user).id
+            session.flush()
+        audit.record(
+            session,
+            actor=actor,
+            entity_type="user",
+            entity_id=user.id,
+            action="change_role",
+            changes={"role": [before, role]},
+        )
+    return user
+
+
+def reset_password(*, session: Session, user_id: uuid.UUID, new_password: str, actor: Actor) -> User:
+    """Set a new password for a user (admin only) and clear their failed sign-ins."""
+    if len(new_password or "") < MIN_PASSWORD_LENGTH:
+        raise ValidationFailed([("password", f"must be at least {MIN_PASSWORD_LENGTH} characters")])
+    user = _managed_user(session, user_id, actor)
+    user.password_hash = hash_password(new_password)
+    session.flush()
+    clear_failed_sign_ins(session=session, email=user.email)
+    audit.record(session, actor=actor, entity_type="user", entity_id=user.id, action="reset_password", changes={})
+    return user
+
+
+def list_users(*, session: Session, actor: Actor) -> list[User]:
+    """Every user, by name (admin only)."""
+    ensure_admin(actor)
+    return list(session.scalars(select(User).order_by(func.lower(User.name), User.email)))

@@ -1,0 +1,179 @@
+from __future__ import annotations
+
+import uuid
+from datetime import date
+
+import pytest
+from sqlalchemy import select
+
+from core import db as core_db
+from crm.audit import audit_trail
+from crm.errors import DomainError, DuplicateEmail, NotFound, StaleRecord, ValidationFailed
+from crm.leads import create_lead, delete_lead, get_lead, iter_leads_for_export, search_leads, update_lead
+from crm.scoring import calculate_score
+from models import Lead
+
+JOHN = {
+    "first_name": "John",
+    "last_name": "Doe",
+    "email": "John.Doe@Acme.com",
+    "company": "Acme Robotics",
+    "industry": "Technology",
+    "employee_count": 500,
+    "annual_revenue": 50_000_000,
+    "title": "VP Engineering",
+    "engagement_score": 85,
+    "country": "US",
+    "source": "web",
+}
+
+
+def test_create_sets_status_new_score_and_routes_to_territory(session, org):
+    lead = create_lead(session=session, data=JOHN, actor=org.maya)
+    assert lead.status == "new"
+    assert float(lead.score) == calculate_score(JOHN)
+    assert lead.territory_id == org.west.id
+    assert lead.owner_id in (org.leo.id, org.rita.id)
+    assert "West" in lead.territory_reason
+    assert lead.version == 1
+
+
+def test_rep_owns_the_leads_they_create(session, org):
+    lead = create_lead(session=session, data={**JOHN, "country": "DE"}, actor=org.leo)
+    assert lead.owner_id == org.leo.id
+    assert lead.territory_id == org.east.id
+
+
+def test_duplicate_email_is_refused_case_insensitively_naming_the_existing_lead(session, org):
+    first = create_lead(session=session, data=JOHN, actor=org.leo)
+    with pytest.raises(DuplicateEmail) as err:
+        create_lead(session=session, data={**JOHN, "email": "JOHN.DOE@acme.COM"}, actor=org.leo)
+    assert err.value.existing_id == first.id
+    assert str(first.id) in str(err.value)
+    assert session.scalar(select(Lead.id).where(Lead.id != first.id)) is None
+
+
+def test_invalid_input_names_the_field_and_changes_nothing(session, org):
+    with pytest.raises(ValidationFailed) as err:
+        create_lead(session=session, data={**JOHN, "engagement_score": 150}, actor=org.leo)
+    assert err.value.field == "engagement_score"
+    assert session.scalar(select(Lead.id)) is None
+
+
+def test_update_recomputes_score_bumps_version_and_audits(session, org):
+    lead = create_lead(session=session, data=JOHN, actor=org.leo)
+    updated = update_lead(
+        session=session, lead_id=lead.id, data={"engagement_score": 10, "status": "contacted"}, expected_version=1,
+        actor=org.leo,
+    )  # fmt: skip
+    assert updated.version == 2
+    assert float(updated.score) == calculate_score({**JOHN, "engagement_score": 10})
+    trail = audit_trail(session=session, entity_type="lead", entity_id=lead.id)
+    assert [e.action for e in trail] == ["create", "update"]
+    assert trail[1].changes["status"] == ["new", "contacted"]
+    assert trail[1].actor_name == "Leo"
+
+
+def test_stale_edit_from_a_second_session_is_refused_and_nothing_is_overwritten(session, org, clean_db):
+    lead = create_lead(session=session, data=JOHN, actor=org.leo)
+    session.commit()
+    factory = core_db.session_factory(clean_db)
+    with factory.begin() as other:  # Rita's manager Maya edits first, in another session
+        update_lead(session=other, lead_id=lead.id, data={"title": "CTO"}, expected_version=1, actor=org.maya)
+    with pytest.raises(StaleRecord) as err:
+        update_lead(session=session, lead_id=lead.id, data={"title": "Intern"}, expected_version=1, actor=org.leo)
+    assert "changed by Maya at" in str(err.value)
+    assert str(err.value).endswith("— reload")
+    session.rollback()
+    with factory() as check:
+        assert check.get(Lead, lead.id).title == "CTO"
+
+
+def test_converted_status_cannot_be_set_by_an_edit(session, org):
+    lead = create_lead(session=session, data=JOHN, actor=org.leo)
+    with pytest.raises(ValidationFailed) as err:
+        update_lead(session=session, lead_id=lead.id, data={"status": "converted"}, expected_version=1, actor=org.leo)
+    assert err.value.field == "status"
+
+
+def test_delete_removes_the_lead_and_keeps_an_audit_row(session, org):
+    lead = create_lead(session=session, data=JOHN, actor=org.leo)
+    delete_lead(session=session, lead_id=lead.id, actor=org.leo)
+    with pytest.raises(NotFound):
+        get_lead(session=session, lead_id=lead.id, actor=org.admin)
+    assert [e.action for e in audit_trail(session=session, entity_type="lead", entity_id=lead.id)][-1] == "delete"
+
+
+def _make(session, actor, n, **extra):
+    return [
+        create_lead(
+            session=session,
+            data={"first_name": f"P{i}", "last_name": f"Person{i}", "email": f"p{i}@corp{i % 3}.com",
+                  "company": f"Corp {i % 3}", "engagement_score": i * 10, **extra},
+            actor=actor,
+        )
+        for i in range(n)
+    ]  # fmt: skip
+
+
+def test_search_matches_substrings_of_name_email_and_company_case_insensitively(session, org):
+    _make(session, org.leo, 6)
+    create_lead(session=session, data=JOHN, actor=org.leo)
+    for q, expected in (("john doe", 1), ("ACME", 1), ("doe@acme", 1), ("corp 1", 2), ("person", 6), ("100%", 0)):
+        page = search_leads(session=session, actor=org.leo, query={"q": q})
+        assert page.total == expected, q
+    assert search_leads(session=session, actor=org.leo, query={"q": "john doe"}).rows[0].email == "John.Doe@acme.com"
+
+
+def test_search_pages_with_total_and_has_more_sorted_by_score(session, org):
+    _make(session, org.leo, 7)
+    first = search_leads(session=session, actor=org.leo, query={"limit": 3})
+    assert (first.total, len(first.rows), first.has_more) == (7, 3, True)
+    scores = [float(r.score) for r in first.rows]
+    assert scores == sorted(scores, reverse=True)
+    last = search_leads(session=session, actor=org.leo, query={"limit": 3, "offset": 6})
+    assert (last.total, len(last.rows), last.has_more) == (7, 1, False)
+    ids = {r.id for r in first.rows} | {r.id for r in last.rows}
+    assert len(ids) == 4
+
+
+def test_search_filters_combine(session, org):
+    leads = _make(session, org.leo, 6, source="event")
+    update_lead(session=session, lead_id=leads[5].id, data={"status": "qualified"}, expected_version=1, actor=org.leo)
+    page = search_leads(
+        session=session, actor=org.admin,
+        query={"status": "qualified", "source": "EVENT", "score_min": 1, "owner_id": org.leo.id,
+               "created_from": date.today(), "created_to": date.today()},
+    )  # fmt: skip
+    assert [r.id for r in page.rows] == [leads[5].id]
+    assert search_leads(session=session, actor=org.admin, query={"score_max": 1}).total == 1
+    assert search_leads(session=session, actor=org.admin, query={"territory_id": uuid.uuid4()}).total == 0
+
+
+def test_search_shows_each_role_only_what_it_may_see(session, org):
+    _make(session, org.leo, 2)
+    create_lead(session=session, data={**JOHN, "email": "o@x.com"}, actor=org.oscar)
+    assert search_leads(session=session, actor=org.leo, query={}).total == 2
+    assert search_leads(session=session, actor=org.rita, query={}).total == 0
+    assert search_leads(session=session, actor=org.maya, query={}).total == 2
+    assert search_leads(session=session, actor=org.omar, query={}).total == 1
+    assert search_leads(session=session, actor=org.analyst, query={}).total == 3
+    assert search_leads(session=session, actor=org.admin, query={}).total == 3
+    assert search_leads(session=session, actor=org.leo, query={"owner_id": org.oscar.id}).total == 0
+
+
+def test_export_yields_the_whole_filtered_view_with_names(session, org):
+    _make(session, org.leo, 5)
+    rows = list(iter_leads_for_export(session=session, actor=org.maya, query={"q": "corp 0", "limit": 1}))
+    assert len(rows) == 2
+    assert {r["owner_name"] for r in rows} == {"Leo"}
+    assert list(rows[0])[:3] == ["id", "first_name", "last_name"]
+
+
+def test_delete_refuses_converted_leads(session, org):
+    lead = create_lead(session=session, data={**JOHN, "status": "qualified"}, actor=org.leo)
+    from crm.opportunities import convert_lead
+
+    convert_lead(session=session, lead_id=lead.id, data={"name": "Deal", "amount": 10}, actor=org.leo)
+    with pytest.raises(DomainError):
+        delete_lead(session=session, lead_id=lead.id, actor=org.admin)
