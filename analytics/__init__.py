@@ -1,0 +1,1 @@
+"""Read-side pure functions over the serving warehouse: metrics, ML models, forecasts."""

@@ -1,0 +1,82 @@
+"""The segments metrics can be grouped by, the filter choices, and who may see whose numbers."""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+import polars as pl
+
+from analytics.query import Source, run
+from analytics.stats import utc_month
+
+OPEN_STAGES = ("prospecting", "discovery", "proposal", "negotiation")
+STAGES = (*OPEN_STAGES, "closed_won", "closed_lost")
+STAGE_ORDER = {stage: i for i, stage in enumerate(STAGES, start=1)}
+
+# dimension → (SQL for the key, SQL for the label); both evaluated on the mart row.
+OPPORTUNITY_DIMENSIONS: dict[str, tuple[str, str]] = {
+    "stage": ("stage", "stage"),
+    "owner": ("owner_id", "owner_name"),
+    "team": ("team_id", "team_name"),
+    "territory": ("territory_id", "territory_name"),
+    "source": ("source", "source"),
+}
+LEAD_DIMENSIONS: dict[str, tuple[str, str]] = {
+    "source": ("source", "source"),
+    "owner": ("owner_id", "owner_name"),
+    "team": ("team_id", "team_name"),
+    "territory": ("territory_id", "territory_name"),
+    "cohort_month": (f"strftime({utc_month('created_at')}, '%Y-%m')", f"strftime({utc_month('created_at')}, '%Y-%m')"),
+}
+
+
+def dimension_sql(dimension: str, table: dict[str, tuple[str, str]]) -> tuple[str, str]:
+    """Key and label SQL for a dimension; a clear error names the allowed ones."""
+    try:
+        return table[dimension]
+    except KeyError:
+        raise ValueError(f"dimension must be one of {', '.join(table)}; got {dimension!r}") from None
+
+
+def stages_values_sql(stages: tuple[str, ...] = STAGES) -> str:
+    """A VALUES list ``(stage, stage_order)`` for joining stages in their funnel order."""
+    rows = ", ".join(f"('{stage}', {STAGE_ORDER[stage]})" for stage in stages)
+    return f"(VALUES {rows}) AS stages(stage, stage_order)"
+
+
+class Viewer(Protocol):
+    """Anything with the signed-in user's id, role and team (crm.actors.Actor fits)."""
+
+    id: Any
+    role: str
+    team_id: Any
+
+
+def visible_owner_ids(viewer: Viewer, *, con: Source = None) -> tuple[str, ...] | None:
+    """Whose numbers ``viewer`` may see: a rep their own, a manager their team's, others everyone's (None)."""
+    if viewer.role in ("analyst", "admin"):
+        return None
+    own = str(viewer.id)
+    if viewer.role == "manager" and viewer.team_id is not None:
+        frame = run("SELECT user_id FROM users WHERE team_id = ?", [str(viewer.team_id)], con=con)
+        return tuple(sorted({own, *frame["user_id"].to_list()}))
+    return (own,)
+
+
+def filter_options(visible: tuple[str, ...] | None = None, *, con: Source = None) -> dict[str, pl.DataFrame]:
+    """Choices for the filter panel: territories, teams, owners (within ``visible``) and lead sources."""
+    owner_cond, params = (
+        ("TRUE", []) if visible is None else ("user_id IN (SELECT unnest(?::VARCHAR[]))", [list(visible)])
+    )
+    return {
+        "territories": run("SELECT territory_id AS id, name AS label FROM territories ORDER BY name", con=con),
+        "teams": run("SELECT team_id AS id, name AS label FROM teams ORDER BY name", con=con),
+        "owners": run(
+            f"SELECT user_id AS id, name AS label FROM users WHERE {owner_cond} ORDER BY name",
+            params,
+            con=con,
+        ),
+        "sources": run(
+            "SELECT DISTINCT source AS id, source AS label FROM leads WHERE source IS NOT NULL ORDER BY 1", con=con
+        ),
+    }
