@@ -1,0 +1,208 @@
+"""Writing imported leads: merge with existing ones by key, score, route new ones, upsert in bulk."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from crm.importing.report import RowError
+from crm.importing.rows import BatchContext, Record
+from crm.importing.staging import copy_rows
+from crm.scoring import calculate_score
+from crm.territories import TerritoryRouter
+
+LEAD_COLUMNS: tuple[str, ...] = (
+    "external_id",
+    "first_name",
+    "last_name",
+    "email",
+    "phone",
+    "company",
+    "title",
+    "industry",
+    "employee_count",
+    "annual_revenue",
+    "country",
+    "source",
+    "status",
+    "engagement_score",
+    "score",
+    "owner_id",
+    "territory_id",
+    "territory_reason",
+    "converted_at",
+    "created_at",
+)
+FILE_COLUMNS: frozenset[str] = frozenset(LEAD_COLUMNS) - {"score", "owner_id", "territory_id", "territory_reason"}
+SCORE_INPUTS: tuple[str, ...] = ("industry", "employee_count", "annual_revenue", "title", "engagement_score")
+STAGE = "_import_leads"
+STAGE_DDL = f"""
+CREATE TEMP TABLE IF NOT EXISTS {STAGE} (
+    id uuid, external_id text, first_name text, last_name text, email text, phone text, company text, title text,
+    industry text, employee_count integer, annual_revenue numeric(16, 2), country text, source text, status text,
+    engagement_score integer, score numeric(5, 2), owner_id uuid, territory_id uuid, territory_reason text,
+    converted_at timestamptz, created_at timestamptz
+) ON COMMIT DROP
+"""
+_cols = ", ".join(LEAD_COLUMNS)
+UPSERT = f"""
+INSERT INTO leads AS t (id, {_cols})
+SELECT COALESCE(s.id, gen_random_uuid()), {", ".join("s." + c for c in LEAD_COLUMNS)} FROM {STAGE} s
+ON CONFLICT (id) DO UPDATE SET {", ".join(f"{c} = EXCLUDED.{c}" for c in LEAD_COLUMNS)}
+WHERE ({", ".join("t." + c for c in LEAD_COLUMNS)})
+    IS DISTINCT FROM ({", ".join("EXCLUDED." + c for c in LEAD_COLUMNS)})
+"""
+EXISTING = f"""
+SELECT id, {_cols} FROM leads WHERE lower(email) = ANY(%(emails)s) OR external_id = ANY(%(external_ids)s)
+"""
+SCORE_CACHE_LIMIT = 100_000
+
+
+class LeadWriter:
+    """Upserts batches of lead records for one import."""
+
+    def __init__(self, ctx: BatchContext) -> None:
+        self.ctx = ctx
+        self.router = TerritoryRouter.load(ctx.session, prefetch_loads=True)
+        self._scores: dict[tuple[Any, ...], Decimal] = {}
+        with ctx.conn.cursor() as cur:
+            cur.execute(STAGE_DDL)
+
+    def score(self, lead: dict[str, Any]) -> Decimal:
+        """The lead's score (cached: many rows share the same scoring inputs)."""
+        key = tuple(lead.get(f) for f in SCORE_INPUTS)
+        cached = self._scores.get(key)
+        if cached is None:
+            if len(self._scores) > SCORE_CACHE_LIMIT:
+                self._scores.clear()
+            cached = Decimal(f"{calculate_score(dict(zip(SCORE_INPUTS, key, strict=True))):.2f}")
+            self._scores[key] = cached
+        return cached
+
+    def write(self, records: list[Record]) -> None:
+        """Validate against the database, merge, and upsert one batch."""
+        ctx = self.ctx
+        key = ctx.plan.key
+        secondary = "external_id" if key == "email" else "email"
+        fresh: list[Record] = []
+        for record in records:
+            values = record.values
+            key_value = values.get(key)
+            if key_value is None:
+                ctx.reject([RowError(record.row_number, key, "", f"{key} is required: it is the key for this import")])
+                continue
+            earlier = ctx.first_seen(ctx.seen_keys, _fold(key, key_value), record.row_number)
+            if earlier is not None:
+                ctx.reject([RowError(record.row_number, key, key_value, f"duplicate {key}: also in row {earlier}")])
+                continue
+            other = values.get(secondary)
+            if other is not None:
+                earlier = ctx.first_seen(ctx.seen_secondary, _fold(secondary, other), record.row_number)
+                if earlier is not None:
+                    ctx.reject(
+                        [RowError(record.row_number, secondary, other, f"duplicate {secondary}: also in row {earlier}")]
+                    )
+                    continue
+            fresh.append(record)
+        if not fresh:
+            return
+        emails = [r.values["email"].lower() for r in fresh if r.values.get("email")]
+        external_ids = [r.values["external_id"] for r in fresh if r.values.get("external_id")]
+        by_email: dict[str, dict[str, Any]] = {}
+        by_external: dict[str, dict[str, Any]] = {}
+        with ctx.conn.cursor() as cur:
+            cur.execute(EXISTING, {"emails": emails, "external_ids": external_ids})
+            names = [d.name for d in cur.description or ()]
+            for row in cur.fetchall():
+                lead = dict(zip(names, row, strict=True))
+                if lead["email"]:
+                    by_email[lead["email"].lower()] = lead
+                if lead["external_id"]:
+                    by_external[lead["external_id"]] = lead
+
+        staged: list[tuple[Any, ...]] = []
+        report = ctx.report
+        for record in fresh:
+            values = record.values
+            if key == "email":
+                existing = by_email.get(values["email"].lower())
+                clash = by_external.get(values["external_id"]) if values.get("external_id") else None
+            else:
+                existing = by_external.get(values["external_id"])
+                clash = by_email.get(values["email"].lower()) if values.get("email") else None
+            if clash is not None and (existing is None or clash["id"] != existing["id"]):
+                other_key = clash[key] or clash["id"]
+                ctx.reject(
+                    [
+                        RowError(
+                            record.row_number,
+                            secondary,
+                            str(values[secondary]),
+                            f"{secondary} already belongs to another lead ({key} {other_key})",
+                        )
+                    ]
+                )
+                continue
+            if existing is None:
+                values = {**ctx.defaults, **{k: v for k, v in values.items() if v is not None}}
+            owner_id, error = ctx.owner_id(Record(record.row_number, values))
+            if error is not None:
+                ctx.reject([error])
+                continue
+            if existing is not None:
+                if not ctx.may_edit(existing["owner_id"]):
+                    ctx.reject(
+                        [
+                            RowError(
+                                record.row_number,
+                                key,
+                                str(values[key]),
+                                "permission denied: this lead belongs to someone whose leads you cannot change",
+                            )
+                        ]
+                    )
+                    continue
+                lead = dict(existing)
+                for name, value in values.items():
+                    if value is not None and name in FILE_COLUMNS:
+                        lead[name] = value
+                if owner_id is not None:
+                    lead["owner_id"] = owner_id
+            else:
+                lead = dict.fromkeys(LEAD_COLUMNS)
+                for name, value in values.items():
+                    if name in FILE_COLUMNS:
+                        lead[name] = value
+                lead["status"] = lead["status"] or "new"
+                lead["created_at"] = lead["created_at"] or ctx.now
+                assignment = self.router.assign(lead)
+                lead["territory_id"] = assignment.territory_id
+                lead["territory_reason"] = assignment.reason
+                if owner_id is None and (ctx.actor is None or ctx.actor.role != "rep"):
+                    owner_id = assignment.owner_id
+                if owner_id is None and ctx.actor is not None:
+                    owner_id = ctx.actor.id
+                    lead["territory_reason"] = f"{assignment.reason} Owner: {ctx.actor.name}, who imported it."
+                lead["owner_id"] = owner_id
+            if lead["status"] == "converted" and lead["converted_at"] is None:
+                lead["converted_at"] = lead["created_at"] or ctx.now
+            lead["score"] = self.score(lead)
+            if existing is not None:
+                if all(lead[c] == existing[c] for c in LEAD_COLUMNS):
+                    report.unchanged += 1
+                    continue
+                report.updated += 1
+                staged.append((existing["id"], *(lead[c] for c in LEAD_COLUMNS)))
+            else:
+                report.inserted += 1
+                staged.append((None, *(lead[c] for c in LEAD_COLUMNS)))
+        if staged:
+            with ctx.conn.cursor() as cur:
+                cur.execute(f"TRUNCATE {STAGE}")
+            copy_rows(ctx.conn, STAGE, ("id", *LEAD_COLUMNS), staged)
+            with ctx.conn.cursor() as cur:
+                cur.execute(UPSERT)
+
+
+def _fold(field_name: str, value: str) -> str:
+    return value.lower() if field_name == "email" else value
