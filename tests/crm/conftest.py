@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
@@ -95,3 +96,19 @@ def no_sign_in_failures(clean_db):
     yield
     with clean_db.begin() as conn:
         conn.execute(text("DELETE FROM sign_in_failures"))
+
+
+@pytest.fixture
+def rollback_session(engine) -> Iterator[Session]:
+    """A session inside one outer transaction that is rolled back at the end (no TRUNCATE needed).
+
+    For tests that never commit; services' savepoints work as usual.
+    """
+    with engine.connect() as conn:
+        outer = conn.begin()
+        s = Session(bind=conn, join_transaction_mode="create_savepoint", expire_on_commit=False)
+        try:
+            yield s
+        finally:
+            s.close()
+            outer.rollback()
