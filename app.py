@@ -17,7 +17,10 @@ if user is None:
     st.stop()
 
 dashboards = [
-    st.Page("pages/pipeline.py", title="Pipeline", icon="📊", url_path="pipeline", default=user.role != "rep"),
+    st.Page("pages/overview.py", title="Overview", icon="🏠", url_path="overview", default=user.role != "rep"),
+    st.Page("pages/pipeline.py", title="Pipeline", icon="📊", url_path="pipeline"),
+    st.Page("pages/conversion.py", title="Conversion", icon="🔁", url_path="conversion"),
+    st.Page("pages/team.py", title="Team", icon="🏆", url_path="team"),
 ]
 work = [
     st.Page("pages/leads.py", title="Leads", icon="🧑‍💼", url_path="leads", default=user.role == "rep"),

@@ -1,0 +1,30 @@
+"""Overview: headline KPIs against the previous period, and open pipeline by stage with drill-down."""
+
+import streamlit as st
+
+from ui import charts
+from ui.dashboards import chart, drilldown, empty_state, metric
+from ui.dashboards_page import start_dashboard
+from ui.kpi import kpi_cards
+
+filters = start_dashboard("Overview")
+st.caption(
+    f"{filters.start_on} to {filters.end_on} (UTC), compared with the {filters.days} days before. "
+    "Pipeline figures are at the end of each period."
+)
+kpi_cards(metric("overview_kpis", filters))
+
+by_stage = metric("open_pipeline_by", filters, "stage")
+if not empty_state(
+    by_stage.filter(by_stage["count_open"] > 0),
+    "No open opportunities in these filters — widen the filters or create opportunities under Work.",
+):
+    stage = chart(charts.pipeline_by_segment(by_stage, segment="stage"), key="overview_stage_chart")
+    if stage:
+        drilldown(
+            f"Open deals in {stage.replace('_', ' ').title()}",
+            metric("deals_behind", filters, state="open", dimension="stage", key=stage),
+            key="overview_stage_deals",
+        )
+    else:
+        st.caption("Click a bar to see the deals behind it.")

@@ -1,0 +1,38 @@
+"""Overview page: KPI cards with change against the previous period, freshness, empty and missing warehouse."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.pages.dashboard_support import ANALYST, Q1, open_page, texts, tiny_warehouse
+
+
+@pytest.fixture(autouse=True)
+def _warehouse(tmp_path, monkeypatch):
+    return tiny_warehouse(tmp_path, monkeypatch)
+
+
+def test_overview_shows_kpis_with_deltas_and_data_as_of():
+    at = open_page("overview", params={"from": "2026-03-01", "to": "2026-03-31"})
+    assert not at.exception
+    metrics = {m.label: m for m in at.metric}
+    assert metrics["Open pipeline"].value == "$9,500"
+    assert metrics["Open pipeline"].delta == "-$500"
+    assert metrics["Win rate"].value == "50.0%"
+    assert "Data as of" in texts(at)
+
+
+def test_overview_without_a_warehouse_says_to_run_the_etl(monkeypatch, tmp_path):
+    from core.settings import get_settings
+
+    monkeypatch.setenv("WAREHOUSE_PATH", str(tmp_path / "nothing-here.duckdb"))
+    get_settings.cache_clear()
+    at = open_page("overview", user=ANALYST, params=Q1)
+    assert not at.exception
+    assert "python -m etl refresh" in texts(at)
+
+
+def test_overview_with_no_open_deals_in_filters_says_what_to_do():
+    at = open_page("overview", params={**Q1, "owner": "bob", "source": "web"})
+    assert not at.exception
+    assert "No open opportunities in these filters" in texts(at)

@@ -1,0 +1,69 @@
+"""Pipeline page: totals, filters in the URL, row-level scope, waterfall and stale deals."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from tests.pages.dashboard_support import Q1, REP_ANN, open_page, texts, tiny_warehouse
+
+
+@pytest.fixture(autouse=True)
+def _warehouse(tmp_path, monkeypatch):
+    return tiny_warehouse(tmp_path, monkeypatch)
+
+
+def _metrics(at):
+    return {m.label: m.value for m in at.metric}
+
+
+def test_pipeline_shows_open_pipeline_totals_for_everyone_to_an_analyst():
+    at = open_page("pipeline", params=Q1)
+    assert not at.exception
+    assert _metrics(at) == {"Open pipeline": "$7,000", "Weighted pipeline": "$5,000", "Open deals": "3"}
+    assert {s.value for s in at.subheader} >= {"Open pipeline now", "Trend", "What changed", "Stale deals"}
+
+
+def test_a_team_filter_in_the_url_narrows_the_page():
+    at = open_page("pipeline", params={**Q1, "team": "t2"})
+    assert _metrics(at)["Open pipeline"] == "$5,000"
+    assert at.multiselect(key="flt_team").value == ["t2"]
+
+
+def test_changing_a_filter_writes_it_to_the_url():
+    at = open_page("pipeline", params=Q1)
+    at.multiselect(key="flt_territory").select("e").run()
+    assert at.query_params["territory"] == "e"
+    assert _metrics(at)["Open pipeline"] == "$2,000"
+
+
+def test_a_rep_sees_only_their_own_pipeline():
+    at = open_page("pipeline", user=REP_ANN, params=Q1)
+    assert _metrics(at)["Open pipeline"] == "$2,000"
+    assert "your own deals" in texts(at)
+
+
+def test_waterfall_table_lists_each_change_step():
+    at = open_page("pipeline", params={"from": "2026-02-28", "to": "2026-03-31"})
+    assert not at.exception
+    summary = next(df.value for df in at.dataframe if "step" in df.value.columns)
+    assert list(summary["step"]) == [
+        "start",
+        "new",
+        "increased",
+        "decreased",
+        "won",
+        "lost",
+        "end",
+        "pulled_in",
+        "pushed_out",
+    ]
+    assert list(summary["amount"])[:7] == [10000.0, 0.0, 1000.0, -500.0, -1000.0, 0.0, 9500.0]
+
+
+def test_reversed_change_dates_are_explained_not_a_traceback():
+    at = open_page("pipeline", params=Q1)
+    at.date_input(key="pipeline_from_day").set_value(dt.date(2026, 4, 10)).run()
+    assert not at.exception
+    assert "must be before" in texts(at)

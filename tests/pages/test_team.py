@@ -1,0 +1,36 @@
+"""Team page: leaderboard with attainment, coverage, row-level scope."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.pages.dashboard_support import Q1, REP_ANN, open_page, texts, tiny_warehouse
+
+
+@pytest.fixture(autouse=True)
+def _warehouse(tmp_path, monkeypatch):
+    return tiny_warehouse(tmp_path, monkeypatch)
+
+
+def _table(at, column):
+    return next(df.value for df in at.dataframe if column in df.value.columns)
+
+
+def test_leaderboard_ranks_reps_with_attainment():
+    at = open_page("team", params=Q1)
+    assert not at.exception
+    board = _table(at, "quota_attainment")
+    assert list(board["owner_name"]) == ["Ann Able", "Bob Baker", "Cid Cole"]
+    assert list(board["quota_attainment"]) == [0.1, 0.0, 0.0]
+    assert "Pipeline coverage" in texts(at)
+
+
+def test_a_rep_sees_only_their_own_row():
+    at = open_page("team", user=REP_ANN, params=Q1)
+    assert list(_table(at, "quota_attainment")["owner_name"]) == ["Ann Able"]
+
+
+def test_coverage_for_the_quarter_of_the_end_date():
+    at = open_page("team", params={"from": "2026-04-01", "to": "2026-04-15"})
+    coverage = _table(at, "coverage")
+    assert dict(zip(coverage["key"], coverage["open_amount"], strict=True)) == {"ann": 2000.0, "cid": 5000.0}
