@@ -1,0 +1,103 @@
+"""The dashboard figure builders, KPI formatting and freshness rules (pure functions, no Streamlit run)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import polars as pl
+import pytest
+
+from analytics.conversion import cohort_conversion_curves, conversion_rate_by_source, stage_funnel
+from analytics.filters import MetricFilter
+from analytics.pipeline import open_pipeline_by_stage, pipeline_change_summary, pipeline_changes
+from analytics.team import rep_leaderboard
+from tests.analytics.tiny_warehouse import build_warehouse
+from ui import charts
+from ui.freshness import Freshness
+from ui.kpi import format_delta, format_value
+
+
+@pytest.fixture
+def tiny(tmp_path):
+    """The hand-computed warehouse of tests/analytics."""
+    return build_warehouse(tmp_path / "tiny.duckdb")
+
+
+Q1 = MetricFilter(start_on=dt.date(2026, 1, 1), end_on=dt.date(2026, 3, 31))
+
+
+def test_pipeline_bars_carry_segment_keys_and_money_axes(tiny):
+    fig = charts.pipeline_by_segment(open_pipeline_by_stage(con=tiny))
+    assert [t.name for t in fig.data] == ["Open pipeline", "Weighted pipeline"]
+    assert list(fig.data[0].x) == ["Prospecting", "Discovery", "Proposal", "Negotiation"]
+    assert [c[0] for c in fig.data[0].customdata] == ["prospecting", "discovery", "proposal", "negotiation"]
+    assert fig.layout.yaxis.title.text == "Amount ($)"
+    assert fig.layout.xaxis.title.text == "Stage"
+
+
+def test_waterfall_has_start_and_end_as_totals(tiny):
+    summary = pipeline_change_summary(pipeline_changes(dt.date(2026, 2, 28), dt.date(2026, 3, 31), con=tiny))
+    fig = charts.change_waterfall(summary)
+    assert list(fig.data[0].x) == ["Start", "New", "Increased", "Decreased", "Won", "Lost", "End"]
+    assert list(fig.data[0].measure) == ["absolute"] + ["relative"] * 5 + ["absolute"]
+    assert fig.layout.yaxis.title.text == "Open pipeline ($)"
+
+
+def test_rate_bars_show_wilson_error_bars_in_percent(tiny):
+    frame = conversion_rate_by_source(Q1, con=tiny)
+    fig = charts.rate_bars(frame, rate="conversion_rate", title="Conversion by source", x_title="Source")
+    web = frame["key"].to_list().index("web")
+    assert fig.data[0].error_y.array[web] == pytest.approx(0.9385 - 2 / 3, abs=1e-4)
+    assert fig.layout.yaxis.tickformat == ".0%"
+    assert fig.layout.yaxis.title.text == "Conversion (%)"
+    assert "n = 3" in fig.data[0].text[web]
+
+
+def test_cohort_curves_one_line_per_cohort(tiny):
+    frame = cohort_conversion_curves(Q1, as_of=dt.datetime(2026, 4, 15, tzinfo=dt.UTC), con=tiny)
+    fig = charts.cohort_curves_chart(frame)
+    assert [t.name for t in fig.data] == ["2026-01", "2026-02"]
+    assert fig.layout.xaxis.title.text == "Months since lead created"
+
+
+def test_funnel_and_attainment_figures(tiny):
+    funnel = charts.funnel_chart(stage_funnel(Q1, con=tiny))
+    assert list(funnel.data[0].x) == [7, 5, 4, 3, 2]
+    bars = charts.attainment_bars(rep_leaderboard(Q1, con=tiny))
+    assert list(bars.data[0].y) == [0.1, 0.0, 0.0]
+    assert bars.layout.yaxis.title.text == "Attainment (%)"
+
+
+def test_selected_key_reads_the_clicked_points_customdata():
+    assert charts.selected_key({"selection": {"points": [{"customdata": ["proposal"]}]}}) == "proposal"
+    assert charts.selected_key({"selection": {"points": []}}) is None
+    assert charts.selected_key(None) is None
+
+
+def test_empty_frames_still_make_figures():
+    empty = pl.DataFrame(
+        schema={
+            "key": pl.String,
+            "label": pl.String,
+            "count_open": pl.Int64,
+            "amount": pl.Float64,
+            "weighted_amount": pl.Float64,
+        }
+    )
+    assert len(charts.pipeline_by_segment(empty).data[0].x) == 0
+
+
+def test_kpi_values_and_deltas_carry_their_units():
+    assert format_value(1234567.4, "$") == "$1,234,567"
+    assert format_value(0.4234, "%") == "42.3%"
+    assert format_value(None, "days") == "—"
+    assert format_delta(0.5, 0.4, "%") == "+10.0 pp"
+    assert format_delta(9500, 10000, "$") == "-$500"
+    assert format_delta(1.0, None, "$") is None
+
+
+def test_freshness_is_stale_after_two_etl_intervals():
+    now = dt.datetime(2026, 11, 28, 12, 0, tzinfo=dt.UTC)
+    assert not Freshness(now - dt.timedelta(minutes=29), now).is_stale(now)
+    assert Freshness(now - dt.timedelta(minutes=31), now).is_stale(now)
+    assert Freshness(None, None).is_stale(now)
