@@ -84,7 +84,8 @@ def _save(actor: Actor, values: dict[str, Any], *, confirmed: bool) -> None:
         with sessions().begin() as session:
             if not confirmed:
                 candidates = find_possible_duplicates(session=session, data=values)
-                if candidates:
+                same_email = any((c.email or "").lower() == (values["email"] or "").strip().lower() for c in candidates)
+                if candidates and not same_email:  # the same email is refused below, with a link
                     st.session_state[PENDING_KEY] = {"values": values, "candidates": candidates}
                     st.rerun()
             lead = create_lead(session=session, data=values, actor=actor)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from core.version import __version__
 from crm.actors import actor_from_user
 from crm.errors import DomainError
 from crm.users import authenticate
@@ -19,6 +20,7 @@ def sign_in_form() -> None:
         email = st.text_input("Email", key="signin_email")
         password = st.text_input("Password", type="password", key="signin_password")
         submitted = st.form_submit_button("Sign in", type="primary")
+    st.caption(f"Sales System v{__version__}")
     if not submitted:
         return
     try:
@@ -33,7 +35,5 @@ def sign_in_form() -> None:
 
 
 def sign_out_button() -> None:
-    """A sidebar button that signs the user out."""
-    if st.sidebar.button("Sign out", key="sign_out"):
-        forget()
-        st.rerun()
+    """A sidebar button that signs the user out (the callback runs before the next script run)."""
+    st.sidebar.button("Sign out", key="sign_out", on_click=forget)

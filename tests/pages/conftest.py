@@ -11,7 +11,9 @@ from sqlalchemy import Engine
 from streamlit.testing.v1 import AppTest
 
 from core.db import transaction
+from crm import users as crm_users
 from crm.actors import Actor, actor_from_user
+from crm.security import hash_password
 from crm.users import NewUser, create_user
 from ui.session import SESSION_KEY
 
@@ -29,9 +31,16 @@ def fresh_streamlit_caches() -> Iterator[None]:
     st.cache_resource.clear()
 
 
+@pytest.fixture(scope="session")
+def password_hash() -> str:
+    """The argon2id hash of PASSWORD, computed once (hashing costs about 0.1 s a user)."""
+    return hash_password(PASSWORD)
+
+
 @pytest.fixture
-def people(clean_db: Engine) -> dict[str, Actor]:
-    """One user per role (plus a second rep on the manager's team), committed."""
+def people(clean_db: Engine, password_hash: str, monkeypatch: pytest.MonkeyPatch) -> dict[str, Actor]:
+    """One user per role (plus a second rep on the manager's team), committed, all with PASSWORD."""
+    monkeypatch.setattr(crm_users, "hash_password", lambda p: password_hash if p == PASSWORD else hash_password(p))
     specs = [
         ("manager", "maya@example.com", "Maya Manager", None),
         ("rep", "leo@example.com", "Leo Rep", "maya@example.com"),

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from crm.leads import create_lead
+from sqlalchemy import text
+
 from core.db import transaction
+from crm.leads import create_lead, update_lead
 
 
 def _lead(engine, actor, **fields):
@@ -12,8 +14,191 @@ def _lead(engine, actor, **fields):
         return create_lead(session=session, data=data, actor=actor)
 
 
-def test_rep_sees_own_leads_in_the_list(clean_db, people, app_as):
-    _lead(clean_db, people["leo"], status="qualified")
+def _names(at):
+    return [b.label for b in at.button if b.key and b.key.startswith("open_lead_")]
+
+
+def _click_name(at, name):
+    next(b for b in at.button if b.key and b.key.startswith("open_lead_") and b.label == name).click().run()
+    return at
+
+
+def test_rep_sees_only_own_leads_with_the_total(clean_db, people, app_as):
+    _lead(clean_db, people["leo"])
+    _lead(clean_db, people["rita"], first_name="Rita's", last_name="Lead", email="other@example.com")
     at = app_as(people["leo"], "pages/leads.py")
     assert not at.exception
-    assert [b.label for b in at.button if b.key.startswith("open_lead_")] == ["John Doe"]
+    assert _names(at) == ["John Doe"]
+    assert "of 1 leads" in at.caption[-1].value
+
+
+def test_search_filters_the_list_and_goes_into_the_url(clean_db, people, app_as):
+    _lead(clean_db, people["leo"])
+    _lead(clean_db, people["leo"], first_name="Jane", last_name="Roe", email="jane.roe@example.com", company="Globex")
+    at = app_as(people["leo"], "pages/leads.py")
+    assert sorted(_names(at)) == ["Jane Roe", "John Doe"]
+    at.text_input(key="leads_q").input("jane.roe@example.com")
+    at.button(key="leads_search_submit").click().run()
+    assert _names(at) == ["Jane Roe"]
+    assert at.query_params["q"] == "jane.roe@example.com"
+
+
+def test_filters_from_a_shared_link_are_applied(clean_db, people, app_as):
+    _lead(clean_db, people["leo"], status="qualified")
+    _lead(clean_db, people["leo"], first_name="Jane", last_name="Roe", email="jane.roe@example.com")
+    at = app_as(people["maya"], "pages/leads.py", status="qualified")
+    assert at.selectbox(key="leads_status").value == "qualified"
+    assert _names(at) == ["John Doe"]
+
+
+def test_paging_shows_the_total_and_moves_to_the_next_page(clean_db, people, app_as):
+    for i in range(30):
+        _lead(clean_db, people["leo"], first_name=f"P{i:02d}", email=f"p{i}@example.com", engagement_score=i)
+    at = app_as(people["leo"], "pages/leads.py")
+    assert len(_names(at)) == 25
+    assert "Showing 1–25 of 30 leads" in at.caption[-1].value
+    at.button(key="leads_next").click().run()
+    assert len(_names(at)) == 5
+    assert at.query_params["page"] == "2"
+    assert at.button(key="leads_next").disabled
+
+
+def test_new_lead_with_a_bad_email_names_the_field_and_saves_nothing(clean_db, people, app_as):
+    at = app_as(people["leo"], "pages/leads.py")
+    at.button(key="new_lead_open_button").click().run()
+    at.text_input(key="new_last_name").input("Doe")
+    at.text_input(key="new_email").input("not-an-email")
+    at.button(key="new_lead_submit").click().run()
+    assert [e.value for e in at.error] == ["Email: not a valid email address"]
+    with clean_db.connect() as conn:
+        assert conn.scalar(text("SELECT count(*) FROM leads")) == 0
+
+
+def test_new_lead_is_saved_and_opened(clean_db, people, app_as):
+    at = app_as(people["leo"], "pages/leads.py")
+    at.button(key="new_lead_open_button").click().run()
+    at.text_input(key="new_first_name").input("Ada")
+    at.text_input(key="new_last_name").input("Lovelace")
+    at.text_input(key="new_email").input("ada@example.com")
+    at.button(key="new_lead_submit").click().run()
+    assert not at.error
+    assert [s.value for s in at.success] == ["Lead Ada Lovelace created."]
+    assert at.title[0].value == "Ada Lovelace"
+    with clean_db.connect() as conn:
+        assert conn.scalar(text("SELECT owner_id FROM leads WHERE email = 'ada@example.com'")) == people["leo"].id
+
+
+def test_duplicate_email_links_the_existing_lead(clean_db, people, app_as):
+    existing = _lead(clean_db, people["leo"])
+    at = app_as(people["leo"], "pages/leads.py")
+    at.button(key="new_lead_open_button").click().run()
+    at.text_input(key="new_last_name").input("Other")
+    at.text_input(key="new_email").input("JOHN.DOE@example.com")
+    at.button(key="new_lead_submit").click().run()
+    assert "already exists" in at.error[0].value
+    link = at.get("page_link")[0].proto
+    assert link.label == "Open the existing lead"
+    assert str(existing.id) in link.query_string
+
+
+def test_possible_duplicate_is_shown_with_its_match_score_before_saving(clean_db, people, app_as):
+    _lead(clean_db, people["leo"], phone="+1 555 0100 200")
+    at = app_as(people["leo"], "pages/leads.py")
+    at.button(key="new_lead_open_button").click().run()
+    at.text_input(key="new_first_name").input("Johnny")
+    at.text_input(key="new_last_name").input("Doe")
+    at.text_input(key="new_email").input("johnny@example.com")
+    at.text_input(key="new_phone").input("(1) 555-0100-200")
+    at.button(key="new_lead_submit").click().run()
+    assert "may already exist" in at.warning[0].value
+    table = at.dataframe[0].value
+    assert table["Name"].tolist() == ["John Doe"]
+    assert table["Match"].str.fullmatch(r"\d+%").all()
+    assert "same phone" in table["Why"][0]
+    with clean_db.connect() as conn:
+        assert conn.scalar(text("SELECT count(*) FROM leads")) == 1
+    at.button(key="new_lead_confirm").click().run()
+    assert [s.value for s in at.success] == ["Lead Johnny Doe created."]
+    with clean_db.connect() as conn:
+        assert conn.scalar(text("SELECT count(*) FROM leads")) == 2
+
+
+def test_detail_shows_status_in_title_case_and_explains_the_score(clean_db, people, app_as):
+    _lead(clean_db, people["leo"], status="qualified", industry="Technology", engagement_score=85)
+    at = app_as(people["leo"], "pages/leads.py")
+    _click_name(at, "John Doe")
+    assert at.query_params["id"]
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Status"] == "Qualified"
+    markdown = " ".join(m.value for m in at.markdown)
+    assert "Engagement: 51 of 60 points" in markdown
+    assert "core market" in markdown
+
+
+def test_edit_saves_and_a_stale_edit_says_who_changed_it(clean_db, people, app_as):
+    lead = _lead(clean_db, people["leo"])
+    at = app_as(people["leo"], "pages/leads.py", id=str(lead.id))
+    at.button(key="lead_open_edit").click().run()
+    with transaction(clean_db) as session:  # Maya edits the lead meanwhile
+        update_lead(session=session, lead_id=lead.id, data={"title": "CTO"}, expected_version=1, actor=people["maya"])
+    at.text_input(key="edit_company").input("Acme Corp")
+    at.button(key="edit_submit").click().run()
+    assert "changed by Maya Manager" in at.error[0].value and "reload" in at.error[0].value
+    at.button(key="reload_stale_record").click().run()
+    assert at.text_input(key="edit_title").value == "CTO"
+    at.text_input(key="edit_company").input("Acme Corp")
+    at.button(key="edit_submit").click().run()
+    assert not at.error
+    assert [s.value for s in at.success] == ["Lead saved."]
+    with clean_db.connect() as conn:
+        assert conn.execute(text("SELECT company, title FROM leads")).one() == ("Acme Corp", "CTO")
+
+
+def test_only_qualified_leads_offer_conversion(clean_db, people, app_as):
+    lead = _lead(clean_db, people["leo"], status="contacted")
+    at = app_as(people["leo"], "pages/leads.py", id=str(lead.id))
+    assert at.button(key="lead_open_convert").disabled
+    assert any("Only qualified leads can be converted" in c.value for c in at.caption)
+
+
+def test_converting_opens_the_new_opportunity(clean_db, people, app_as):
+    lead = _lead(clean_db, people["leo"], status="qualified")
+    at = app_as(people["leo"], "pages/leads.py", id=str(lead.id))
+    at.button(key="lead_open_convert").click().run()
+    at.text_input(key="convert_name").input("Acme platform deal")
+    at.number_input(key="convert_amount").set_value(50000.0)
+    at.selectbox(key="convert_stage").set_value("discovery")
+    at.button(key="convert_submit").click().run()
+    assert not at.exception and not at.error
+    assert [s.value for s in at.success] == ["Opportunity created successfully"]
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Stage"] == "Discovery"
+    assert metrics["Amount"] == "50,000.00 USD"
+    with clean_db.connect() as conn:
+        opp_id = conn.scalar(text("SELECT id FROM opportunities WHERE lead_id = :id"), {"id": lead.id})
+    assert at.query_params["id"] == str(opp_id)
+
+
+def test_rep_cannot_open_another_reps_lead(clean_db, people, app_as):
+    lead = _lead(clean_db, people["rita"])
+    at = app_as(people["leo"], "pages/leads.py", id=str(lead.id))
+    assert [e.value for e in at.error] == ["permission denied"]
+    assert not at.metric
+
+
+def test_analyst_reads_leads_but_sees_no_forms_or_buttons_to_change_them(clean_db, people, app_as):
+    lead = _lead(clean_db, people["leo"], status="qualified")
+    at = app_as(people["sam"], "pages/leads.py")
+    assert _names(at) == ["John Doe"]
+    assert not [b for b in at.button if b.key == "new_lead_open_button"]
+    _click_name(at, "John Doe")
+    assert at.metric[0].value == "Qualified"
+    assert not [b for b in at.button if b.key and b.key.startswith("lead_open_")]
+    assert not at.get("form")
+    assert at.query_params["id"] == str(lead.id)
+
+
+def test_names_are_shown_as_text_not_markup(clean_db, people, app_as):
+    lead = _lead(clean_db, people["leo"], first_name="**Bold**", last_name="<b>x</b>")
+    at = app_as(people["leo"], "pages/leads.py", id=str(lead.id))
+    assert at.title[0].value == r"\*\*Bold\*\* \<b\>x\</b\>"

@@ -1,0 +1,104 @@
+"""The Opportunities page: list by role, stage changes with reasons, version-checked edits (AppTest)."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+from sqlalchemy import text
+
+from core.db import transaction
+from crm.leads import create_lead
+from crm.opportunities import convert_lead, update_opportunity
+
+
+def _deal(engine, actor, email="john.doe@example.com", stage="discovery", name="Acme deal"):
+    with transaction(engine) as session:
+        lead = create_lead(
+            session=session,
+            data={"last_name": "Doe", "email": email, "company": "Acme", "status": "qualified"},
+            actor=actor,
+        )
+        return convert_lead(
+            session=session,
+            lead_id=lead.id,
+            data={"name": name, "amount": Decimal("1000"), "stage": stage, "expected_close_date": date(2027, 3, 1)},
+            actor=actor,
+        )
+
+
+def _deal_names(at):
+    return sorted(b.label for b in at.button if b.key and b.key.startswith("open_opp_"))
+
+
+def test_list_holds_own_deals_for_a_rep_and_the_team_for_a_manager(clean_db, people, app_as):
+    _deal(clean_db, people["leo"], name="Leo deal")
+    _deal(clean_db, people["rita"], email="r@example.com", name="Rita deal")
+    assert _deal_names(app_as(people["leo"], "pages/opportunities.py")) == ["Leo deal"]
+    assert _deal_names(app_as(people["maya"], "pages/opportunities.py")) == ["Leo deal", "Rita deal"]
+
+
+def test_clicking_a_deal_opens_it_with_its_stage_in_title_case(clean_db, people, app_as):
+    opp = _deal(clean_db, people["leo"])
+    at = app_as(people["leo"], "pages/opportunities.py")
+    at.button(key=f"open_opp_{opp.id}").click().run()
+    assert at.query_params["id"] == str(opp.id)
+    assert {m.label: m.value for m in at.metric}["Stage"] == "Discovery"
+    assert at.dataframe[0].value["Change"].tolist() == ["Created in Discovery"]
+
+
+def test_moving_back_a_stage_needs_a_reason(clean_db, people, app_as):
+    opp = _deal(clean_db, people["leo"], stage="proposal")
+    at = app_as(people["leo"], "pages/opportunities.py", id=str(opp.id))
+    at.button(key="opp_open_stage").click().run()
+    at.selectbox(key="stage_to").set_value("discovery")
+    at.button(key="stage_submit").click().run()
+    assert [e.value for e in at.error] == ["Moving back from Proposal to Discovery needs a reason"]
+    at.text_area(key="stage_reason").input("Budget review reopened scoping")
+    at.button(key="stage_submit").click().run()
+    assert not at.error
+    assert [s.value for s in at.success] == ["Stage changed to Discovery."]
+    assert at.dataframe[0].value["Reason"].tolist()[0] == "Budget review reopened scoping"
+
+
+def test_closing_as_lost_needs_a_lost_reason(clean_db, people, app_as):
+    opp = _deal(clean_db, people["leo"])
+    at = app_as(people["leo"], "pages/opportunities.py", id=str(opp.id))
+    at.button(key="opp_open_stage").click().run()
+    at.selectbox(key="stage_to").set_value("closed_lost")
+    at.button(key="stage_submit").click().run()
+    assert [e.value for e in at.error] == ["Closing a deal as lost needs a lost reason"]
+    at.selectbox(key="stage_lost_reason").set_value("competitor")
+    at.button(key="stage_submit").click().run()
+    assert {m.label: m.value for m in at.metric}["Stage"] == "Closed Lost"
+    with clean_db.connect() as conn:
+        assert conn.scalar(text("SELECT lost_reason FROM opportunities")) == "competitor"
+
+
+def test_amount_edit_is_refused_when_someone_changed_the_deal(clean_db, people, app_as):
+    opp = _deal(clean_db, people["leo"])
+    at = app_as(people["leo"], "pages/opportunities.py", id=str(opp.id))
+    at.button(key="opp_open_edit").click().run()
+    with transaction(clean_db) as session:
+        update_opportunity(
+            session=session, opportunity_id=opp.id, data={"amount": "2000"}, expected_version=opp.version,
+            actor=people["maya"],
+        )  # fmt: skip
+    at.number_input(key="oppedit_amount").set_value(5000.0)
+    at.button(key="oppedit_submit").click().run()
+    assert "changed by Maya Manager" in at.error[0].value
+    with clean_db.connect() as conn:
+        assert conn.scalar(text("SELECT amount FROM opportunities")) == Decimal("2000.00")
+
+
+def test_analyst_sees_deals_without_change_buttons(clean_db, people, app_as):
+    opp = _deal(clean_db, people["leo"])
+    at = app_as(people["sam"], "pages/opportunities.py", id=str(opp.id))
+    assert {m.label: m.value for m in at.metric}["Stage"] == "Discovery"
+    assert not [b for b in at.button if b.key and b.key.startswith("opp_open_")]
+
+
+def test_rep_cannot_open_another_reps_deal(clean_db, people, app_as):
+    opp = _deal(clean_db, people["rita"])
+    at = app_as(people["leo"], "pages/opportunities.py", id=str(opp.id))
+    assert [e.value for e in at.error] == ["permission denied"]
