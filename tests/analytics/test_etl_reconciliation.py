@@ -1,0 +1,58 @@
+"""After a real ETL run, the dashboard metrics equal the same figures computed straight on PostgreSQL."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from sqlalchemy import text
+
+from analytics.conversion import conversion_rate_by_source
+from analytics.deals import win_rate
+from analytics.filters import MetricFilter
+from analytics.pipeline import open_pipeline_by_stage, pipeline_on
+
+refresh_module = pytest.importorskip("etl.refresh", reason="the ETL has not landed yet")
+demo = pytest.importorskip("crm.demo", reason="the demo seeder has not landed yet")
+
+
+def test_metrics_reconcile_with_postgresql_after_a_full_refresh(clean_db, database_url, warehouse_path):
+    demo.seed_demo(leads=400, seed=7, database=database_url)
+    refresh_module.refresh(full=True, url=database_url, warehouse_path=warehouse_path)
+    with clean_db.connect() as conn:
+        won, closed = conn.execute(
+            text(
+                "SELECT count(*) FILTER (WHERE stage = 'closed_won'), "
+                "count(*) FILTER (WHERE stage IN ('closed_won', 'closed_lost')) FROM opportunities"
+            )
+        ).one()
+        open_by_stage = dict(
+            conn.execute(
+                text(
+                    "SELECT stage, sum(amount)::float FROM opportunities "
+                    "WHERE stage NOT IN ('closed_won', 'closed_lost') GROUP BY stage"
+                )
+            ).all()
+        )
+        by_source = {
+            source: (n, converted)
+            for source, n, converted in conn.execute(
+                text(
+                    "SELECT coalesce(source, '(none)'), count(*), count(*) FILTER (WHERE status = 'converted') "
+                    "FROM leads GROUP BY 1"
+                )
+            ).all()
+        }
+    assert closed > 0 and by_source, "the demo data should hold closed deals and leads"
+
+    rate = win_rate(MetricFilter(), con=warehouse_path).row(0, named=True)
+    assert (rate["count_won"], rate["count_closed"]) == (won, closed)
+
+    stages = open_pipeline_by_stage(con=warehouse_path)
+    assert {k: v for k, v in stages.select("key", "amount").rows() if v} == pytest.approx(open_by_stage)
+
+    conversion = conversion_rate_by_source(MetricFilter(), con=warehouse_path)
+    assert {r["label"]: (r["count_leads"], r["count_converted"]) for r in conversion.iter_rows(named=True)} == by_source
+
+    today = dt.datetime.now(dt.UTC).date()
+    assert pipeline_on(today, con=warehouse_path)["amount"][0] == pytest.approx(sum(open_by_stage.values()))
