@@ -166,22 +166,29 @@ class PipelineOut(BaseModel):
 
 
 class ImportProblem(BaseModel):
-    """One bad row of an import."""
+    """One problem in one row (``row_number`` counts the header as row 1, as a spreadsheet does)."""
 
-    row: int | None = Field(default=None, examples=[7])
-    field: str | None = Field(default=None, examples=["email"])
-    problem: str = Field(examples=["not a valid email address"])
-    value: str | None = None
+    row_number: int = Field(examples=[7])
+    field: str = Field(examples=["email"])
+    value: str = Field(examples=["john@"])
+    reason: str = Field(examples=["not a valid email address"])
 
 
-class ImportReport(BaseModel):
-    """What an import did (or, on a dry run, would do)."""
+class ImportReportOut(BaseModel):
+    """What an import read, wrote (or, on a dry run or with bad rows, would write) and rejected."""
 
-    rows: int = Field(examples=[1000])
-    created: int = Field(examples=[990])
-    updated: int = Field(examples=[5])
-    skipped: int = Field(examples=[5])
-    dry_run: bool = False
+    entity: str = Field(examples=["leads"])
+    summary: str = Field(examples=["leads: 1000 rows read, inserted 998, updated 0, unchanged 0, 2 bad rows ..."])
+    rows_read: int = Field(examples=[1000])
+    inserted: int = Field(examples=[998])
+    updated: int = Field(examples=[0])
+    unchanged: int = Field(examples=[0])
+    rows_rejected: int = Field(examples=[2])
+    error_count: int = Field(examples=[2])
+    committed: bool = Field(description="True when the rows were kept; false on a dry run or when errors rolled back")
+    dry_run: bool
+    skip_bad_rows: bool
+    notes: list[str]
     errors: list[ImportProblem]
 
 

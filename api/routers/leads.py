@@ -2,17 +2,29 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, File, Form, Query, Response, UploadFile, status
 
 from api.deps import CurrentActor
 from api.errors import responses
-from api.schemas import ConvertedLead, LeadOut, LeadPageOut, LeadPatch, OpportunityOut, Pagination
-from core.db import transaction
+from api.schemas import (
+    ConvertedLead,
+    ImportProblem,
+    ImportReportOut,
+    LeadOut,
+    LeadPageOut,
+    LeadPatch,
+    OpportunityOut,
+    Pagination,
+)
+from core.db import get_engine, transaction
 from crm import leads as lead_service
 from crm import opportunities as opportunity_service
+from crm.errors import ValidationFailed
+from crm.importing import import_csv
 from models.schemas import LeadConversion, LeadCreate, LeadQuery, LeadUpdate
 
 router = APIRouter(prefix="/api/v1/leads", tags=["leads"])
@@ -40,6 +52,56 @@ def search_leads(query: Annotated[LeadQuery, Query()], actor: CurrentActor) -> L
             data=[LeadOut.model_validate(row) for row in page.rows],
             pagination=Pagination(total=page.total, limit=page.limit, offset=page.offset, has_more=page.has_more),
         )
+
+
+@router.post("/import", response_model=ImportReportOut, responses=responses(401, 403, 422))
+def import_leads(
+    actor: CurrentActor,
+    file: Annotated[UploadFile, File(description="CSV file (UTF-8 or a legacy encoding; header row first)")],
+    mapping: Annotated[
+        str | None, Form(description='JSON mapping as for the CLI: {"columns": {...}, "values": {...}, ...}')
+    ] = None,
+    dry_run: Annotated[bool, Form(description="Validate and report; change nothing")] = False,
+    skip_bad_rows: Annotated[bool, Form(description="Import the good rows, report the bad ones")] = False,
+) -> ImportReportOut:
+    """Import leads from a CSV with the CLI's engine; returns the report with each bad row's field and reason.
+
+    Without ``skip_bad_rows`` any bad row keeps the whole file out (``committed`` is false).
+    """
+    parsed = None
+    if mapping:
+        try:
+            parsed = json.loads(mapping)
+        except json.JSONDecodeError as exc:
+            raise ValidationFailed([("mapping", f"is not valid JSON ({exc.msg})")]) from None
+        if not isinstance(parsed, dict):
+            raise ValidationFailed([("mapping", "must be a JSON object")])
+    report = import_csv(
+        engine_or_session=get_engine(),
+        entity="leads",
+        source=file.file,
+        mapping=parsed,
+        dry_run=dry_run,
+        skip_bad_rows=skip_bad_rows,
+        actor=actor,
+    )
+    return ImportReportOut(
+        entity=report.entity,
+        summary=report.summary(),
+        rows_read=report.rows_read,
+        inserted=report.inserted,
+        updated=report.updated,
+        unchanged=report.unchanged,
+        rows_rejected=report.rows_rejected,
+        error_count=report.error_count,
+        committed=report.committed,
+        dry_run=report.dry_run,
+        skip_bad_rows=report.skip_bad_rows,
+        notes=report.notes,
+        errors=[
+            ImportProblem(row_number=e.row_number, field=e.field, value=e.value, reason=e.reason) for e in report.errors
+        ],
+    )
 
 
 @router.get("/{lead_id}", response_model=LeadOut, responses=responses(401, 403, 404, 422))

@@ -7,10 +7,20 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
 
+from analytics.filters import MetricFilter
+from analytics.pipeline import open_pipeline_by_stage
 from api.deps import CurrentActor
 from api.errors import responses
-from api.pipeline import open_pipeline_summary
-from api.schemas import OpportunityOut, OpportunityPageOut, OpportunityPatch, Pagination, PipelineOut, PipelineSummary
+from api.freshness import warehouse_as_of
+from api.schemas import (
+    OpportunityOut,
+    OpportunityPageOut,
+    OpportunityPatch,
+    Pagination,
+    PipelineOut,
+    PipelineSummary,
+    StageSummary,
+)
 from core.db import transaction
 from crm import opportunities as opportunity_service
 from crm.errors import DomainError, PermissionDenied
@@ -59,18 +69,28 @@ def pipeline_summary(actor: CurrentActor, owner_id: uuid.UUID | None = None) -> 
     """Open pipeline (count, amount, weighted amount, by stage) from the warehouse, with its as-of time."""
     with transaction() as session:
         visible = visible_owner_ids(session=session, actor=actor)
-    if owner_id is not None:
-        if visible is not None and owner_id not in visible:
-            raise PermissionDenied("You may not see this owner's pipeline", field="owner_id")
-        owners: set[uuid.UUID] | None = {owner_id}
-    else:
-        owners = visible
-    by_stage, as_of = open_pipeline_summary(owner_ids=owners)
+    if owner_id is not None and visible is not None and owner_id not in visible:
+        raise PermissionDenied("You may not see this owner's pipeline", field="owner_id")
+    filters = MetricFilter(
+        owner_ids=(str(owner_id),) if owner_id is not None else (),
+        visible_owner_ids=tuple(sorted(str(o) for o in visible)) if visible is not None else None,
+    )
+    frame = open_pipeline_by_stage(filters)
+    as_of = warehouse_as_of()
+    by_stage = [
+        StageSummary(
+            stage=row["key"],
+            open_count=int(row["count_open"]),
+            open_amount=float(row["amount"]),
+            weighted_amount=float(row["weighted_amount"]),
+        )
+        for row in frame.iter_rows(named=True)
+    ]
     summary = PipelineSummary(
-        open_count=sum(s["open_count"] for s in by_stage),  # type: ignore[misc]
-        open_amount=sum(s["open_amount"] for s in by_stage),  # type: ignore[misc]
-        weighted_amount=sum(s["weighted_amount"] for s in by_stage),  # type: ignore[misc]
-        by_stage=by_stage,  # type: ignore[arg-type]
+        open_count=sum(s.open_count for s in by_stage),
+        open_amount=round(sum(s.open_amount for s in by_stage), 2),
+        weighted_amount=round(sum(s.weighted_amount for s in by_stage), 2),
+        by_stage=by_stage,
     )
     return PipelineOut(summary=summary, owner_id=owner_id, as_of=as_of)
 

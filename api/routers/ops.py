@@ -9,21 +9,16 @@ from fastapi import APIRouter, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST
 
+from api.freshness import warehouse_as_of
 from api.schemas import Health
 from core.db import check_connection
 from core.errors import ConfigError
 from core.metrics import metrics_payload
 from core.version import __version__
-from core.warehouse import WarehouseMissing, read_rows
+from core.warehouse import WarehouseMissing
 
 router = APIRouter(tags=["operations"])
 log = logging.getLogger(__name__)
-
-
-def warehouse_as_of() -> datetime | None:
-    """When the serving warehouse's data was extracted (its last successful refresh)."""
-    rows = read_rows("SELECT max(source_snapshot_at) FROM etl_runs WHERE status = 'success'")
-    return rows[0][0] if rows else None
 
 
 @router.get("/health", response_model=Health, responses={503: {"model": Health, "description": "Database down"}})
