@@ -50,7 +50,8 @@ def test_deployments_have_probes_limits_and_several_replicas(name):
     deployment = _deployments()[name]
     container = deployment["spec"]["template"]["spec"]["containers"][0]
     assert deployment["spec"]["replicas"] >= 2
-    assert container["readinessProbe"]["httpGet"]["path"] and container["livenessProbe"]["httpGet"]["path"]
+    assert container["readinessProbe"]["httpGet"]["path"]
+    assert container["livenessProbe"].keys() & {"httpGet", "tcpSocket"}
     assert {"cpu", "memory"} <= set(container["resources"]["limits"])
     assert {"cpu", "memory"} <= set(container["resources"]["requests"])
     assert deployment["spec"]["strategy"]["rollingUpdate"]["maxUnavailable"] == 0
