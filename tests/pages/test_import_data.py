@@ -1,0 +1,80 @@
+"""The Import page: column mapping prefilled from headers, preview, dry run, import, error report (AppTest)."""
+
+from __future__ import annotations
+
+import json
+
+from sqlalchemy import text
+
+CSV = (
+    b"First Name,Last Name,Email Address,Company\n"
+    b"Ada,Lovelace,ada@example.com,Analytical\n"
+    b"Bad,Row,not-an-email,Nowhere\n"
+    b"Alan,Turing,alan@example.com,Bletchley\n"
+)
+
+
+def _upload(at, data=CSV, mapping=None):
+    at.file_uploader(key="import_file").set_value(("leads.csv", data, "text/csv"))
+    if mapping is not None:
+        at.file_uploader(key="import_mapping_file").set_value(
+            ("mapping.json", json.dumps(mapping).encode(), "application/json")
+        )
+    return at.run()
+
+
+def _lead_count(engine) -> int:
+    with engine.connect() as conn:
+        return conn.scalar(text("SELECT count(*) FROM leads"))
+
+
+def test_mapping_is_prefilled_from_the_headers_and_previewed(clean_db, people, app_as):
+    at = _upload(app_as(people["leo"], "pages/import_data.py"))
+    assert not at.exception
+    chosen = {s.label: s.value for s in at.selectbox if s.value is not None}
+    assert chosen == {
+        "first_name": "First Name",
+        "last_name": "Last Name",
+        "email": "Email Address",
+        "company": "Company",
+    }
+    assert at.dataframe[0].value["email"].tolist()[0] == "ada@example.com"
+    assert "problems in the first rows" in at.warning[0].value
+
+
+def test_dry_run_reports_bad_rows_and_changes_nothing(clean_db, people, app_as):
+    at = _upload(app_as(people["leo"], "pages/import_data.py"))
+    at.checkbox(key="import_skip_bad_rows").check()
+    at.button(key="import_dry_run").click().run()
+    assert "dry run: nothing changed" in at.info[-1].value
+    assert {m.label: m.value for m in at.metric}["Bad rows"] == "1"
+    errors = at.dataframe[-1].value
+    assert errors["Row"].tolist() == [3] and errors["Field"].tolist() == ["email"]
+    assert at.get("download_button")[0].proto.label == "Download error report"
+    assert _lead_count(clean_db) == 0
+
+
+def test_import_keeps_good_rows_when_skipping_bad_ones(clean_db, people, app_as):
+    at = _upload(app_as(people["leo"], "pages/import_data.py"))
+    at.checkbox(key="import_skip_bad_rows").check()
+    at.button(key="import_run").click().run()
+    assert "committed" in at.success[0].value
+    assert _lead_count(clean_db) == 2
+
+
+def test_an_uploaded_mapping_file_sets_columns_and_defaults(clean_db, people, app_as):
+    data = b"Mail,Surname,Stage\nx@example.com,X,Open\n"
+    mapping = {
+        "columns": {"email": "Mail", "last_name": "Surname", "status": "Stage"},
+        "values": {"status": {"Open": "new"}},
+        "defaults": {"source": "webinar"},
+    }
+    at = _upload(app_as(people["leo"], "pages/import_data.py"), data, mapping)
+    assert at.selectbox(key=next(s.key for s in at.selectbox if s.label == "status")).value == "Stage"
+    at.button(key="import_run").click().run()
+    with clean_db.connect() as conn:
+        assert conn.execute(text("SELECT email, status, source FROM leads")).one() == (
+            "x@example.com",
+            "new",
+            "webinar",
+        )
