@@ -137,18 +137,23 @@ def import_csv(
                 ensure_can_write(actor)
             ctx = _context(session, report, plan, parser, actor)
             writer = LeadWriter(ctx) if entity == "leads" else OpportunityWriter(ctx)
-            for batch in chain([first] if first else [], batches):
-                records: list[Record] = []
-                for row_number, cells in batch:
-                    record, errors = parser.parse(row_number, cells)
-                    if record is None:
-                        ctx.reject(errors)
-                    else:
-                        records.append(record)
-                report.rows_read += len(batch)
-                _write(writer, records, batch)
-                if progress is not None:
-                    progress(report.rows_read, _estimate_total(report.rows_read, reader, src))
+            with _database_errors():
+                try:
+                    for batch in chain([first] if first else [], batches):
+                        records: list[Record] = []
+                        for row_number, cells in batch:
+                            record, errors = parser.parse(row_number, cells)
+                            if record is None:
+                                ctx.reject(errors)
+                            else:
+                                records.append(record)
+                        report.rows_read += len(batch)
+                        if records:
+                            writer.write(records)
+                        if progress is not None:
+                            progress(report.rows_read, _estimate_total(report.rows_read, reader, src))
+                finally:
+                    writer.finish()
             if report.rows_read == 0:
                 report.notes.append("the file has a header but no data rows")
             keep = not dry_run and (skip_bad_rows or report.error_count == 0)
@@ -221,17 +226,16 @@ def _context(
     return ctx
 
 
-def _write(writer: LeadWriter | OpportunityWriter, records: list[Record], batch: list[tuple[int, list[str]]]) -> None:
-    if not records:
-        return
+@contextmanager
+def _database_errors() -> Iterator[None]:
+    """Turn a refusal by the database (a concurrent writer, a rule we did not foresee) into ImportFailed."""
     try:
-        writer.write(records)
+        yield
     except (psycopg.errors.IntegrityError, psycopg.errors.DataError) as exc:
-        first, last = batch[0][0], batch[-1][0]
         detail = str(exc).strip().splitlines()[0]
         raise ImportFailed(
-            f"the database refused rows {first}–{last} ({detail}); nothing was imported. "
-            "Another writer may have changed the same records: try again."
+            f"the database refused the import ({detail}); nothing was imported. "
+            "Another writer may have changed the same records at the same time: try again."
         ) from None
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from concurrent.futures import Future, ThreadPoolExecutor
 from decimal import Decimal
 from typing import Any
 
@@ -55,14 +56,37 @@ WHERE ({", ".join("t." + c for c in LEAD_COLUMNS)})
 EXISTING = f"""
 SELECT id, {_cols} FROM leads WHERE lower(email) = ANY(%(emails)s) OR external_id = ANY(%(external_ids)s)
 """
-SCORE_CACHE_LIMIT = 100_000
+STAGE_TYPES: tuple[str, ...] = (
+    "uuid",
+    *("text",) * 8,
+    "int4",
+    "numeric",
+    "text",
+    "text",
+    "text",
+    "int4",
+    "numeric",
+    "uuid",
+    "uuid",
+    "text",
+    "timestamptz",
+    "timestamptz",
+)
+SCORE_CACHE_LIMIT = 400_000
 
 
 class LeadWriter:
-    """Upserts batches of lead records for one import."""
+    """Upserts batches of lead records for one import.
+
+    The database work of batch N (COPY into the staging table, then one upsert) runs on a helper
+    thread while the next batch is read and validated; the connection is used by one thread at a
+    time (each batch waits for the previous upsert before its look-ups).
+    """
 
     def __init__(self, ctx: BatchContext) -> None:
         self.ctx = ctx
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="import-upsert")
+        self._pending: Future[None] | None = None
         self.router = TerritoryRouter.load(ctx.session, prefetch_loads=True)
         self._scores: dict[tuple[Any, ...], Decimal] = {}
         with ctx.conn.cursor() as cur:
@@ -79,9 +103,30 @@ class LeadWriter:
             self._scores[key] = cached
         return cached
 
+    def finish(self) -> None:
+        """Wait for the last upsert (raising its error, if any) and stop the helper thread."""
+        try:
+            self._wait()
+        finally:
+            self._pool.shutdown(wait=True)
+
+    def _wait(self) -> None:
+        pending, self._pending = self._pending, None
+        if pending is not None:
+            pending.result()
+
+    def _upsert(self, staged: list[tuple[Any, ...]]) -> None:
+        conn = self.ctx.conn
+        with conn.cursor() as cur:
+            cur.execute(f"TRUNCATE {STAGE}")
+        copy_rows(conn, STAGE, ("id", *LEAD_COLUMNS), staged, types=STAGE_TYPES)
+        with conn.cursor() as cur:
+            cur.execute(UPSERT)
+
     def write(self, records: list[Record]) -> None:
-        """Validate against the database, merge, and upsert one batch."""
+        """Validate against the database, merge, and upsert one batch (the upsert finishes in the background)."""
         ctx = self.ctx
+        self._wait()
         key = ctx.plan.key
         secondary = "external_id" if key == "email" else "email"
         fresh: list[Record] = []
@@ -197,11 +242,7 @@ class LeadWriter:
                 report.inserted += 1
                 staged.append((None, *(lead[c] for c in LEAD_COLUMNS)))
         if staged:
-            with ctx.conn.cursor() as cur:
-                cur.execute(f"TRUNCATE {STAGE}")
-            copy_rows(ctx.conn, STAGE, ("id", *LEAD_COLUMNS), staged)
-            with ctx.conn.cursor() as cur:
-                cur.execute(UPSERT)
+            self._pending = self._pool.submit(self._upsert, staged)
 
 
 def _fold(field_name: str, value: str) -> str:

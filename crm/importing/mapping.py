@@ -227,10 +227,11 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
 def suggest_columns(header: list[str], entity: str) -> dict[str, str]:
     """A starting ``columns`` mapping for the Import page: exact and common-synonym header matches."""
     fields = FIELDS[entity]
-    by_norm = {_norm_header(h): h for h in header if h.strip()}
+    by_norm = {_norm_header(h).replace("_", ""): h for h in header if h.strip()}
     suggestion: dict[str, str] = {}
     for name in fields:
         for candidate in (name, *SYNONYMS.get(name, ())):
+            candidate = candidate.replace("_", "")
             if candidate in by_norm and by_norm[candidate] not in suggestion.values():
                 suggestion[name] = by_norm[candidate]
                 break

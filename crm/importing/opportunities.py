@@ -93,6 +93,9 @@ class OpportunityWriter:
         with ctx.conn.cursor() as cur:
             cur.execute(STAGE_DDL)
 
+    def finish(self) -> None:
+        """Nothing runs in the background for opportunities."""
+
     def write(self, records: list[Record]) -> None:
         """Validate against the database, merge, and upsert one batch."""
         ctx = self.ctx
@@ -311,9 +314,8 @@ class OpportunityWriter:
         if stage in CLOSED_STAGES:
             if opp["closed_at"] is None:
                 close_date = opp["expected_close_date"]
-                opp["closed_at"] = (
-                    datetime.combine(close_date, time(), tzinfo=UTC) if close_date is not None else opp["created_at"]
-                )
+                fallback = opp["created_at"] if existing is None else max(ctx.now, opp["created_at"])
+                opp["closed_at"] = datetime.combine(close_date, time(), tzinfo=UTC) if close_date else fallback
             if stage == "closed_lost" and not opp["lost_reason"]:
                 opp["lost_reason"] = DEFAULT_LOST_REASON
             if opp["closed_at"] < opp["created_at"]:

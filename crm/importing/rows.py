@@ -15,7 +15,7 @@ from crm.actors import Actor
 from crm.importing.fields import FIELDS, FieldSpec
 from crm.importing.mapping import ColumnPlan, InvalidMapping, Mapping
 from crm.importing.report import ImportReport, RowError
-from crm.importing.values import DateReader, make_parser
+from crm.importing.values import DateReader, make_parser, parse_text
 
 
 @dataclass
@@ -74,11 +74,13 @@ class RowParser:
             text = raw.strip()
             if not text:
                 values[name] = None
-                continue
-            try:
-                values[name] = parser(text, spec)
-            except ValueError as exc:
-                errors.append(RowError(row_number, name, raw, str(exc)))
+            elif parser is parse_text and len(text) <= spec.max_length and "\x00" not in text:  # type: ignore[operator]
+                values[name] = text  # the common case, inlined
+            else:
+                try:
+                    values[name] = parser(text, spec)
+                except ValueError as exc:
+                    errors.append(RowError(row_number, name, raw, str(exc)))
         if errors:
             return None, errors
         return Record(row_number, values), []
