@@ -1,0 +1,180 @@
+"""``python -m crm seed-demo``: load a realistic, deterministic demo sales org into PostgreSQL.
+
+Generation lives in :mod:`crm.demo_data`, bulk loading in :mod:`crm.demo_load`; this module
+checks the target, runs both in one transaction, analyzes the tables and writes the truth file.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import polars as pl
+import psycopg
+from sqlalchemy import Engine
+
+from core.db import database_url, libpq_url
+from crm.demo_data import DEMO_PASSWORD, TERRITORIES, DemoGenerator, LeadScorer, reps_for
+from crm.demo_load import copy_frames, drop_deferred_schema, restore_deferred_schema
+from crm.errors import DomainError
+from crm.security import hash_password
+
+SEED_TABLES: tuple[str, ...] = (
+    "territories",
+    "teams",
+    "users",
+    "accounts",
+    "leads",
+    "opportunities",
+    "opportunity_stage_history",
+    "quotas",
+)
+# Tables whose indexes are rebuilt after the load (the big ones).
+BULK_TABLES: tuple[str, ...] = ("accounts", "leads", "opportunities", "opportunity_stage_history", "quotas")
+# Tables that must be empty before seeding (besides users, checked by email).
+MUST_BE_EMPTY: tuple[str, ...] = ("leads", "opportunities", "accounts", "territories", "teams", "quotas")
+
+
+@dataclass(frozen=True)
+class SeedResult:
+    """What a seed run loaded: rows per table, wall-clock seconds, and the truth frame."""
+
+    counts: dict[str, int]
+    seconds: float
+    truth: pl.DataFrame
+
+    def summary(self) -> str:
+        """One line: counts per table and the time taken."""
+        parts = ", ".join(f"{table} {rows:,}" for table, rows in self.counts.items())
+        return f"seeded demo data: {parts} in {self.seconds:.1f} s"
+
+
+def demo_emails(leads: int) -> list[str]:
+    """The sign-in emails a seed of ``leads`` leads creates."""
+    return [
+        "admin@example.com",
+        "analyst@example.com",
+        *(f"manager{i + 1}@example.com" for i in range(len(TERRITORIES))),
+        *(f"rep{i + 1}@example.com" for i in range(reps_for(leads))),
+    ]
+
+
+def _libpq(database: str | Engine | None) -> str:
+    if database is None:
+        return libpq_url(database_url())
+    if isinstance(database, Engine):
+        return libpq_url(database.url.render_as_string(hide_password=False))
+    return libpq_url(database)
+
+
+def count_leads(database: str | Engine | None = None) -> int:
+    """How many leads the database holds."""
+    with psycopg.connect(_libpq(database)) as conn:
+        row = conn.execute("SELECT count(*) FROM leads").fetchone()
+    return int(row[0]) if row else 0
+
+
+def lead_scorer() -> LeadScorer | None:
+    """Scores through ``crm.scoring.calculate_score`` when that module exists, else None (placeholder)."""
+    try:
+        from crm import scoring
+    except ImportError as exc:
+        if exc.name in ("crm.scoring", None):
+            return None
+        raise
+
+    def bounds(name: str) -> tuple[float, ...] | None:
+        bands = getattr(scoring, name, None)
+        return tuple(float(bound) for bound, _points in bands) if bands else None
+
+    return LeadScorer(
+        score=scoring.calculate_score,
+        employee_bands=bounds("EMPLOYEE_BANDS"),
+        revenue_bands=bounds("REVENUE_BANDS"),
+    )
+
+
+def _refuse_unless_empty(conn: psycopg.Connection, leads: int) -> None:
+    for table in MUST_BE_EMPTY:
+        row = conn.execute(f"SELECT count(*) FROM {table}").fetchone()
+        if row and row[0]:
+            raise DomainError(
+                f"The database already holds {row[0]:,} {table}; seed-demo loads only into an empty database "
+                "(use --if-empty to skip quietly when it has data).",
+                field=table,
+            )
+    taken = conn.execute(
+        "SELECT email FROM users WHERE lower(email) = ANY(%s) ORDER BY email", [demo_emails(leads)]
+    ).fetchall()
+    if taken:
+        names = ", ".join(r[0] for r in taken[:3]) + (" …" if len(taken) > 3 else "")
+        raise DomainError(f"Demo users already exist ({names}); seed-demo needs those emails free.", field="users")
+
+
+def _stderr_progress(started: float) -> Callable[[str], None]:
+    def report(message: str) -> None:
+        print(f"seed-demo [{time.perf_counter() - started:6.1f} s] {message}", file=sys.stderr, flush=True)
+
+    return report
+
+
+def seed_demo(
+    *,
+    leads: int,
+    seed: int = 42,
+    database: str | Engine | None = None,
+    today: date | None = None,
+    truth_path: Path | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> SeedResult:
+    """Generate and load the demo org for ``leads`` leads in one transaction; refuse a non-empty database."""
+    if leads < 1:
+        raise DomainError("--leads must be at least 1", field="leads")
+    started = time.perf_counter()
+    report = progress or (lambda _message: None)
+    today = today or datetime.now(UTC).date()
+    password_hash = hash_password(DEMO_PASSWORD)  # once: argon2 is deliberately slow
+    generator = DemoGenerator(leads=leads, seed=seed, today=today, password_hash=password_hash, scorer=lead_scorer())
+    with psycopg.connect(_libpq(database)) as conn:
+        with conn.transaction():
+            conn.execute("SET LOCAL TimeZone = 'UTC'")
+            conn.execute("SET LOCAL maintenance_work_mem = '256MB'")
+            conn.execute("LOCK TABLE " + ", ".join(SEED_TABLES) + " IN SHARE ROW EXCLUSIVE MODE")
+            _refuse_unless_empty(conn, leads)
+            deferred = drop_deferred_schema(conn, index_tables=BULK_TABLES, fk_tables=SEED_TABLES)
+            counts = copy_frames(conn, generator.tables(), report)
+            restore_deferred_schema(conn, deferred, report)
+        report("committed")
+        conn.autocommit = True
+        for table in SEED_TABLES:
+            conn.execute(f"ANALYZE {table}")
+        report("analyzed")
+    truth = generator.truth
+    assert truth is not None
+    if truth_path is not None:
+        write_truth(truth, truth_path)
+        report(f"wrote {truth.height:,} true probabilities to {truth_path}")
+    return SeedResult(counts=counts, seconds=time.perf_counter() - started, truth=truth)
+
+
+def write_truth(truth: pl.DataFrame, path: Path) -> None:
+    """Write the true probabilities (entity, id, p_true, outcome, is_observed) as Parquet."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    truth.write_parquet(path)
+
+
+def seed_demo_command(*, leads: int, seed: int, truth_path: Path | None, if_empty: bool) -> int:
+    """The CLI entry: skip when asked and data exists, else seed and print one summary line."""
+    started = time.perf_counter()
+    if if_empty:
+        existing = count_leads()
+        if existing:
+            print(f"seed-demo skipped: the database already holds {existing:,} leads (--if-empty)")
+            return 0
+    result = seed_demo(leads=leads, seed=seed, truth_path=truth_path, progress=_stderr_progress(started))
+    print(result.summary())
+    return 0

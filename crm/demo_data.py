@@ -1,0 +1,1080 @@
+"""Demo data generation: a deterministic, vectorised simulation of a sales org (numpy + polars).
+
+Everything is drawn from ``numpy.random.Generator(PCG64(seed))`` in a fixed order, so the same
+(leads, seed, today) always gives the same rows and ids. Outcomes (lead converts, deal wins) are
+Bernoulli draws from per-record probabilities that are kept and exported as the "truth".
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+
+import numpy as np
+import polars as pl
+import pyarrow as pa
+
+from models.domain import LOST_REASONS, STAGE_FORECAST_CATEGORY, STAGE_PROBABILITY, STAGES
+
+DAY = 86_400.0
+HISTORY_YEARS = 3
+DEMO_PASSWORD = "demo1234"  # noqa: S105 - the documented password of the demo users
+JOHN_DOE_EMAIL = "john.doe@example.com"
+
+# Territories: (name, region, rules, priority). The highest priority whose rule matches wins.
+COUNTRIES_NA = ("US", "CA")
+COUNTRIES_EMEA = ("GB", "DE", "FR", "NL", "SE", "ES", "IT", "IE")
+COUNTRIES_APAC = ("AU", "JP", "SG", "IN", "NZ")
+COUNTRIES_LATAM = ("BR", "MX", "AR", "CL", "CO")
+STRATEGIC_EMPLOYEE_MIN = 5000
+PUBLIC_SECTOR_INDUSTRIES = ("Government", "Education")
+TERRITORIES: tuple[tuple[str, str, list[dict[str, object]], int], ...] = (
+    ("North America", "North America", [{"countries": list(COUNTRIES_NA)}], 100),
+    ("EMEA", "Europe, Middle East & Africa", [{"countries": list(COUNTRIES_EMEA)}], 100),
+    ("APAC", "Asia Pacific", [{"countries": list(COUNTRIES_APAC)}], 100),
+    ("LATAM", "Latin America", [{"countries": list(COUNTRIES_LATAM)}], 100),
+    (
+        "Public Sector",
+        "North America",
+        [{"countries": list(COUNTRIES_NA), "industries": list(PUBLIC_SECTOR_INDUSTRIES)}],
+        150,
+    ),
+    ("Strategic Accounts", "Global", [{"employee_min": STRATEGIC_EMPLOYEE_MIN}], 200),
+)
+T_NA, T_EMEA, T_APAC, T_LATAM, T_PUBLIC, T_STRATEGIC = range(6)
+
+COUNTRIES = (*COUNTRIES_NA, *COUNTRIES_EMEA, *COUNTRIES_APAC, *COUNTRIES_LATAM)
+COUNTRY_WEIGHTS = (45, 5, 8, 6, 4, 2, 1.5, 2, 2, 1.5, 4, 3, 2, 4, 0.8, 4, 3, 1, 1, 1)
+COUNTRY_REGION = np.array([T_NA] * 2 + [T_EMEA] * 8 + [T_APAC] * 5 + [T_LATAM] * 5)
+
+# Industry: (name, weight, lead-conversion effect, win effect, deal-size factor, revenue per employee)
+INDUSTRIES: tuple[tuple[str, float, float, float, float, float], ...] = (
+    ("Technology", 22, 0.30, 0.15, 1.15, 260_000),
+    ("Financial Services", 11, 0.10, -0.05, 1.40, 420_000),
+    ("Healthcare", 10, 0.00, -0.10, 1.20, 180_000),
+    ("Manufacturing", 10, -0.10, 0.05, 1.00, 220_000),
+    ("Retail", 9, -0.20, 0.00, 0.80, 150_000),
+    ("Professional Services", 8, 0.10, 0.10, 0.90, 160_000),
+    ("Media", 5, -0.10, 0.00, 0.80, 200_000),
+    ("Telecommunications", 5, 0.00, -0.05, 1.30, 350_000),
+    ("Energy", 4, -0.10, -0.10, 1.30, 500_000),
+    ("Transportation", 4, -0.20, 0.00, 0.90, 170_000),
+    ("Education", 5, -0.30, -0.15, 0.70, 90_000),
+    ("Government", 4, -0.40, -0.20, 1.10, 120_000),
+)
+UNKNOWN_INDUSTRY_SHARE = 0.02
+
+# Source: (name, weight, lead-conversion effect, win effect, has campaign)
+SOURCES: tuple[tuple[str, float, float, float, bool], ...] = (
+    ("web", 24, 0.00, 0.00, False),
+    ("referral", 8, 1.30, 0.45, False),
+    ("event", 9, 0.35, 0.10, True),
+    ("webinar", 9, 0.15, 0.00, True),
+    ("partner", 7, 0.85, 0.25, True),
+    ("outbound", 13, -0.45, -0.10, False),
+    ("paid_search", 15, -0.75, -0.20, True),
+    ("social", 9, -0.60, -0.15, True),
+    ("import", 6, -1.00, -0.20, False),
+)
+
+# Title: (title, weight, seniority effect on conversion)
+TITLES: tuple[tuple[str, float, float], ...] = (
+    ("CEO", 2, 0.35),
+    ("CTO", 2, 0.40),
+    ("CFO", 1.5, 0.30),
+    ("COO", 1.5, 0.30),
+    ("VP Engineering", 3, 0.45),
+    ("VP Sales", 3, 0.35),
+    ("VP Marketing", 3, 0.30),
+    ("VP Operations", 2, 0.30),
+    ("Director of IT", 5, 0.30),
+    ("Director of Engineering", 5, 0.35),
+    ("Director of Sales Operations", 4, 0.25),
+    ("Director of Finance", 3, 0.20),
+    ("Head of Data", 3, 0.30),
+    ("IT Manager", 7, 0.10),
+    ("Engineering Manager", 6, 0.15),
+    ("Marketing Manager", 6, 0.00),
+    ("Operations Manager", 5, 0.00),
+    ("Procurement Manager", 3, 0.10),
+    ("Software Engineer", 8, -0.30),
+    ("Data Analyst", 6, -0.25),
+    ("Sales Representative", 5, -0.35),
+    ("Consultant", 4, -0.20),
+    ("Office Manager", 3, -0.40),
+    ("Student", 2, -1.20),
+)
+
+FIRST_NAMES = (  # noqa: SIM905 - word lists read best as text
+    "James Mary Robert Patricia Michael Jennifer William Linda David Elizabeth Richard Barbara Joseph Susan "
+    "Thomas Jessica Charles Sarah Christopher Karen Daniel Lisa Matthew Nancy Anthony Betty Mark Sandra Donald "
+    "Ashley Steven Emily Paul Kimberly Andrew Donna Joshua Michelle Kenneth Carol Kevin Amanda Brian Melissa "
+    "George Deborah Timothy Stephanie Ronald Rebecca Jason Laura Edward Sharon Jeffrey Cynthia Ryan Kathleen "
+    "Jacob Amy Gary Angela Nicholas Anna Eric Brenda Jonathan Emma Stephen Olivia Larry Sophia Justin Mia "
+    "Noah Ava Liam Isabella Lucas Chloe Mateo Camila Hiroshi Yuki Priya Arjun Wei Mei Lars Ingrid Pierre "
+    "Camille Hans Greta Diego Lucia Rafael Sofia"
+).split()
+LAST_NAMES = (  # noqa: SIM905 - word lists read best as text
+    "Smith Johnson Williams Brown Jones Garcia Miller Davis Rodriguez Martinez Hernandez Lopez Gonzalez Wilson "
+    "Anderson Thomas Taylor Moore Jackson Martin Lee Perez Thompson White Harris Sanchez Clark Ramirez Lewis "
+    "Robinson Walker Young Allen King Wright Scott Torres Nguyen Hill Flores Green Adams Nelson Baker Hall "
+    "Rivera Campbell Mitchell Carter Roberts Gomez Phillips Evans Turner Diaz Parker Cruz Edwards Collins "
+    "Reyes Stewart Morris Morales Murphy Cook Rogers Gutierrez Ortiz Morgan Cooper Peterson Bailey Reed Kelly "
+    "Howard Ramos Kim Cox Ward Richardson Watson Brooks Chavez Wood James Bennett Gray Mendoza Ruiz Hughes "
+    "Price Alvarez Castillo Sanders Patel Myers Long Ross Foster Tanaka Sato Muller Schmidt Rossi Dubois "
+    "Larsen Silva Singh Chen Wang"
+).split()
+BRAND_HEADS = (  # noqa: SIM905 - word lists read best as text
+    "Bright Blue North Apex Nova Silver Iron Clear Swift True Green Red Summit Pioneer Vertex Quantum Stellar "
+    "Crystal Golden Rapid Prime Atlas Orbit Cedar Maple Harbor River Stone Falcon Eagle Lumen Zen Vista Echo "
+    "Delta Omega Polar Solar Terra Aqua Sky Cloud Fusion Alpine Coastal Urban Metro Crest Pine Oak Frontier "
+    "Beacon Keystone Horizon Meridian Sterling Cobalt Ember Titan"
+).split()
+BRAND_TAILS = (  # noqa: SIM905 - word lists read best as text
+    "wave stone field bridge point path works line gate forge mark scope sphere logic core base hub port "
+    "stream light craft shift grid peak view wise sync flow bay dale ridge wood vale spring gear cast net "
+    "leaf rock well fort star beam bit byte cell frame loop mind sense tide wind brook land mill shore"
+).split()
+COMPANY_KINDS = (
+    "Inc",
+    "LLC",
+    "Group",
+    "Labs",
+    "Systems",
+    "Technologies",
+    "Partners",
+    "Holdings",
+    "Solutions",
+    "Corp",
+    "Industries",
+    "Networks",
+    "Logistics",
+    "Analytics",
+    "Health",
+    "Capital",
+    "Foods",
+    "Energy",
+    "Media",
+    "Software",
+)
+COMPANY_QUALIFIERS = ("", " International", " Global", " Americas")
+PRODUCTS = ("Platform", "Analytics Suite", "Enterprise License", "Data Integration", "Support Plan", "Pilot")
+
+SEGMENTS = ("smb", "mid_market", "enterprise")
+SEGMENT_CONVERSION = np.array([-0.10, 0.10, 0.0])
+SEGMENT_WIN = np.array([0.30, 0.0, -0.45])
+SEGMENT_AMOUNT_MEDIAN = np.array([9_000.0, 38_000.0, 150_000.0])
+SEGMENT_DURATION = np.array([0.6, 1.0, 1.8])
+
+# Open stages in order; median days spent in each before the next change (scaled by segment).
+STAGE_MEDIAN_DAYS = np.array([6.0, 12.0, 16.0, 11.0])
+STAGE_CODES = {name: i for i, name in enumerate(STAGES)}
+WON, LOST = STAGE_CODES["closed_won"], STAGE_CODES["closed_lost"]
+LOST_AT_STAGE = np.array([0.34, 0.30, 0.22, 0.14])  # where lost deals stop (last open stage)
+LOST_REASON_BY_STAGE = np.array(
+    [  # price, competitor, no_budget, no_decision, timing, product_fit, unresponsive
+        [0.05, 0.08, 0.20, 0.12, 0.15, 0.10, 0.30],
+        [0.08, 0.15, 0.18, 0.15, 0.14, 0.15, 0.15],
+        [0.25, 0.25, 0.10, 0.15, 0.10, 0.08, 0.07],
+        [0.35, 0.30, 0.05, 0.18, 0.07, 0.02, 0.03],
+    ]
+)
+BACKWARD_REASONS = ("customer re-scoped requirements", "new stakeholder joined", "budget review reopened")
+SLIP_REASONS = (
+    "close date pushed: customer delayed decision",
+    "close date pushed: legal review taking longer",
+    "close date pushed: budget approval pending",
+    "close date pushed: champion on leave",
+)
+AMOUNT_DOWN_REASONS = ("amount revised: scope reduced", "amount revised: discount agreed")
+AMOUNT_UP_REASONS = ("amount revised: added seats", "amount revised: upsell")
+CONVERSION_REASON = "converted from lead"
+
+WEEKDAY_FACTOR = np.array([1.10, 1.15, 1.10, 1.05, 0.85, 0.22, 0.18])  # Monday first
+MONTH_FACTOR = np.array([1.05, 1.00, 1.10, 1.00, 1.00, 0.95, 0.85, 0.80, 1.10, 1.15, 1.05, 0.75])
+YEARLY_GROWTH = 1.35
+
+
+def reps_for(leads: int) -> int:
+    """Number of reps for a demo of ``leads`` leads: 10 per 20,000 leads, at least 8, at most 120."""
+    return int(min(120, max(8, round(leads / 2000))))
+
+
+@dataclass
+class DemoData:
+    """The generated tables (in load order, as polars frames) and the true probabilities."""
+
+    tables: dict[str, pl.DataFrame] = field(default_factory=dict)
+    truth: pl.DataFrame | None = None
+
+
+def _sigmoid(x: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+def _uuid_strings(rng: np.random.Generator, n: int) -> np.ndarray:
+    """``n`` version-4 UUIDs from the generator, as canonical 36-character byte strings (numpy ``S36``)."""
+    raw = np.frombuffer(rng.bytes(16 * n), dtype=np.uint8).reshape(n, 16).copy()
+    raw[:, 6] = (raw[:, 6] & 0x0F) | 0x40
+    raw[:, 8] = (raw[:, 8] & 0x3F) | 0x80
+    hexdigits = np.frombuffer(b"0123456789abcdef", dtype=np.uint8)
+    chars = np.empty((n, 32), dtype=np.uint8)
+    chars[:, 0::2] = hexdigits[raw >> 4]
+    chars[:, 1::2] = hexdigits[raw & 0x0F]
+    out = np.full((n, 36), ord("-"), dtype=np.uint8)
+    out[:, 0:8], out[:, 9:13], out[:, 14:18] = chars[:, 0:8], chars[:, 8:12], chars[:, 12:16]
+    out[:, 19:23], out[:, 24:36] = chars[:, 16:20], chars[:, 20:32]
+    return out.view("S36").ravel()
+
+
+def _ids(name: str, ids: np.ndarray, codes: np.ndarray | None = None) -> pl.Series:
+    """A string column from fixed-width ``S36`` ids (zero-copy through Arrow); code -1 → null."""
+    ids = np.ascontiguousarray(ids, dtype="S36")
+    n = len(ids)
+    offsets = np.arange(0, 36 * (n + 1), 36, dtype=np.int64)
+    array = pa.Array.from_buffers(pa.large_string(), n, [None, pa.py_buffer(offsets), pa.py_buffer(ids.view(np.uint8))])
+    series = pl.Series(name, array)
+    if codes is None:
+        return series
+    return pl.Series(name, [None], dtype=pl.String).append(series).gather(np.asarray(codes, dtype=np.int64) + 1)
+
+
+def _pick(rng: np.random.Generator, weights: Mapping[int, float] | np.ndarray | tuple, n: int) -> np.ndarray:
+    w = np.asarray(weights, dtype=float)
+    return np.searchsorted(np.cumsum(w / w.sum()), rng.random(n), side="right").clip(0, len(w) - 1)
+
+
+def _lognormal_days(rng: np.random.Generator, median: np.ndarray | float, sigma: float, n: int) -> np.ndarray:
+    return np.exp(np.log(median) + sigma * rng.standard_normal(n)) * DAY
+
+
+def _labels(values: tuple[str, ...] | list[str], codes: np.ndarray, name: str) -> pl.Series:
+    """A string column from integer codes into ``values`` (code -1 → null)."""
+    lookup = pl.Series(name, [None, *values], dtype=pl.String)
+    return lookup.gather(pl.Series(np.asarray(codes, dtype=np.int64) + 1))
+
+
+def _timestamps(seconds: np.ndarray, name: str) -> pl.Series:
+    """UTC epoch seconds → naive microsecond datetimes (loaded with the session in UTC)."""
+    finite = np.isfinite(seconds)
+    micros = np.where(finite, seconds, 0).astype(np.int64) * 1_000_000
+    series = pl.Series(name, micros).cast(pl.Datetime("us"))
+    if finite.all():
+        return series
+    return pl.select(pl.when(pl.Series(finite)).then(series).otherwise(None).alias(name)).to_series()
+
+
+def _dates(days: np.ndarray, name: str) -> pl.Series:
+    return pl.Series(name, np.asarray(days, dtype=np.int32)).cast(pl.Date)
+
+
+def _quarter_index(seconds: np.ndarray, first_quarter: date) -> np.ndarray:
+    """Quarter number of each epoch-seconds value counted from ``first_quarter``."""
+    months = seconds.astype("datetime64[s]").astype("datetime64[M]").astype(np.int64)  # months since 1970-01
+    base = (first_quarter.year - 1970) * 12 + first_quarter.month - 1
+    return (months - base) // 3
+
+
+def _quarter_start(day: date) -> date:
+    return date(day.year, 3 * ((day.month - 1) // 3) + 1, 1)
+
+
+def _add_quarters(day: date, quarters: int) -> date:
+    months = day.year * 12 + day.month - 1 + 3 * quarters
+    return date(months // 12, months % 12 + 1, 1)
+
+
+ScoreFunction = Callable[[Mapping[str, object]], float]
+
+
+def _band_floor(values: np.ndarray, bounds: tuple[float, ...]) -> np.ndarray:
+    """The largest bound each value reaches (0 below all): a stand-in value in the same band."""
+    ordered = np.sort(np.asarray(bounds, dtype=float))
+    idx = np.searchsorted(ordered, values, side="right") - 1
+    return np.where(idx >= 0, ordered[idx.clip(0)], 0.0)
+
+
+@dataclass(frozen=True)
+class LeadScorer:
+    """Scores leads with the product's score function, calling it once per distinct input.
+
+    When the score only looks at which band employee_count / annual_revenue fall in
+    (``employee_bands`` / ``revenue_bands``: the bands' lower bounds), each value is replaced by its
+    band's bound before de-duplicating, so a million leads need only a few thousand calls.
+    """
+
+    score: ScoreFunction
+    employee_bands: tuple[float, ...] | None = None
+    revenue_bands: tuple[float, ...] | None = None
+
+    def scores(
+        self,
+        *,
+        industry: pl.Series,
+        employee_count: np.ndarray,
+        annual_revenue: np.ndarray,
+        title: pl.Series,
+        engagement_score: np.ndarray,
+    ) -> np.ndarray:
+        """Scores (0–100, 2 decimals) of the leads given column-wise."""
+        employees = employee_count.astype(float)
+        revenue = annual_revenue.astype(float)
+        if self.employee_bands:
+            employees = _band_floor(employees, self.employee_bands)
+        if self.revenue_bands:
+            revenue = _band_floor(revenue, self.revenue_bands)
+        keys = pl.DataFrame(
+            {
+                "industry": industry,
+                "employee_count": employees,
+                "annual_revenue": revenue,
+                "title": title,
+                "engagement_score": np.asarray(engagement_score, dtype=np.int64),
+            }
+        )
+        distinct = keys.unique(maintain_order=True)
+        calc = self.score
+        values = [calc(row) for row in distinct.iter_rows(named=True)]
+        distinct = distinct.with_columns(score=pl.Series(values, dtype=pl.Float64))
+        joined = keys.join(distinct, on=keys.columns, how="left", nulls_equal=True, maintain_order="left")
+        return np.round(np.clip(joined["score"].to_numpy(), 0, 100), 2)
+
+
+class DemoGenerator:
+    """Generates the demo tables one by one (``tables()``), then exposes ``truth``."""
+
+    def __init__(self, *, leads: int, seed: int, today: date, password_hash: str, scorer: LeadScorer | None):
+        if leads < 1:
+            raise ValueError("leads must be at least 1")
+        self.n_leads = leads
+        self.seed = seed
+        self.today = today
+        self.password_hash = password_hash
+        self.scorer = scorer
+        self.rng = np.random.Generator(np.random.PCG64(seed))
+        self.anchor = datetime(today.year, today.month, today.day, tzinfo=UTC).timestamp()
+        start_day = today - timedelta(days=round(365.25 * HISTORY_YEARS))
+        self.start = datetime(start_day.year, start_day.month, start_day.day, tzinfo=UTC).timestamp()
+        self.first_quarter = _quarter_start(start_day)
+        self.truth: pl.DataFrame | None = None
+        self._truth_parts: list[pl.DataFrame] = []
+
+    # -- the whole run ---------------------------------------------------------------------------
+
+    def tables(self) -> Iterator[tuple[str, pl.DataFrame]]:
+        """Yield (table name, frame) in foreign-key load order; ``truth`` is set at the end."""
+        yield "territories", self._territories()
+        users = self._users()
+        yield "teams", self._teams()
+        yield "users", users
+        self._draw_accounts()
+        self._draw_leads()
+        yield "accounts", self._accounts_frame()
+        yield "leads", self._leads_frame()
+        opportunities, history = self._opportunities()
+        yield "opportunities", opportunities
+        yield "opportunity_stage_history", history
+        yield "quotas", self._quotas()
+        self.truth = pl.concat(self._truth_parts)
+
+    # -- org: territories, teams, users ------------------------------------------------------------
+
+    def _territories(self) -> pl.DataFrame:
+        self.territory_ids = _uuid_strings(self.rng, len(TERRITORIES))
+        created = self.start - 60 * DAY
+        return pl.DataFrame(
+            {
+                "id": _ids("id", self.territory_ids),
+                "name": [t[0] for t in TERRITORIES],
+                "region": [t[1] for t in TERRITORIES],
+                "rules": [json.dumps(t[2]) for t in TERRITORIES],
+                "priority": [t[3] for t in TERRITORIES],
+                "created_at": _timestamps(np.full(len(TERRITORIES), created), "created_at"),
+            }
+        )
+
+    def _users(self) -> pl.DataFrame:
+        rng = self.rng
+        n_reps = reps_for(self.n_leads)
+        # Reps per territory in proportion to the expected lead volume, at least one each.
+        share = np.array([0.44, 0.22, 0.11, 0.08, 0.05, 0.10])
+        alloc = np.maximum(1, np.floor(share * n_reps)).astype(int)
+        while alloc.sum() < n_reps:
+            alloc[np.argmax(share * n_reps - alloc)] += 1
+        while alloc.sum() > n_reps:
+            alloc[np.argmax(alloc)] -= 1
+        self.rep_territory = np.repeat(np.arange(len(TERRITORIES)), alloc)
+        self.n_reps = n_reps
+        self.rep_skill = rng.normal(0.0, 0.35, n_reps)
+        self.reps_by_territory = [np.flatnonzero(self.rep_territory == t) for t in range(len(TERRITORIES))]
+
+        n_managers = len(TERRITORIES)
+        ids = _uuid_strings(rng, 2 + n_managers + n_reps)
+        self.admin_id, self.analyst_id = ids[0], ids[1]
+        self.manager_ids = ids[2 : 2 + n_managers]
+        self.rep_ids = ids[2 + n_managers :]
+        self.team_ids = _uuid_strings(rng, n_managers)
+
+        first = rng.integers(0, len(FIRST_NAMES), len(ids))
+        last = rng.integers(0, len(LAST_NAMES), len(ids))
+        names = [f"{FIRST_NAMES[f]} {LAST_NAMES[s]}" for f, s in zip(first, last, strict=True)]
+        names[0], names[1] = "Demo Admin", "Demo Analyst"
+        emails = ["admin@example.com", "analyst@example.com"]
+        emails += [f"manager{i + 1}@example.com" for i in range(n_managers)]
+        emails += [f"rep{i + 1}@example.com" for i in range(n_reps)]
+        roles = ["admin", "analyst"] + ["manager"] * n_managers + ["rep"] * n_reps
+        manager_code = np.concatenate([np.full(2 + n_managers, -1), self.rep_territory])
+        team_code = np.concatenate([[-1, -1], np.arange(n_managers), self.rep_territory])
+        self.team_names = [f"{t[0]} Team" for t in TERRITORIES]
+        self.manager_names = names[2 : 2 + n_managers]
+        created = self.start - 45 * DAY
+        return pl.DataFrame(
+            {
+                "id": _ids("id", ids),
+                "email": emails,
+                "name": names,
+                "role": roles,
+                "password_hash": [self.password_hash] * len(ids),
+                "manager_id": _ids("manager_id", self.manager_ids, manager_code),
+                "team_id": _ids("team_id", self.team_ids, team_code),
+                "territory_id": _ids("territory_id", self.territory_ids, team_code),
+                "created_at": _timestamps(np.full(len(ids), created), "created_at"),
+            }
+        )
+
+    def _teams(self) -> pl.DataFrame:
+        return pl.DataFrame(
+            {
+                "id": _ids("id", self.team_ids),
+                "name": self.team_names,
+                "manager_id": _ids("manager_id", self.manager_ids),
+                "created_at": _timestamps(np.full(len(self.team_ids), self.start - 45 * DAY), "created_at"),
+            }
+        )
+
+    # -- accounts and leads --------------------------------------------------------------------------
+
+    def _draw_accounts(self) -> None:
+        rng = self.rng
+        m = max(20, self.n_leads // 5)
+        self.n_accounts = m
+        self.account_ids = _uuid_strings(rng, m)
+        capacity = len(BRAND_HEADS) * len(BRAND_TAILS) * len(COMPANY_KINDS) * len(COMPANY_QUALIFIERS)
+        combo = rng.permutation(capacity)[: min(m, capacity)]
+        if m > capacity:
+            combo = np.concatenate([combo, rng.integers(0, capacity, m - capacity)])
+        head, rest = np.divmod(combo, len(BRAND_TAILS) * len(COMPANY_KINDS) * len(COMPANY_QUALIFIERS))
+        tail, rest = np.divmod(rest, len(COMPANY_KINDS) * len(COMPANY_QUALIFIERS))
+        kind, qual = np.divmod(rest, len(COMPANY_QUALIFIERS))
+        self.acc_head, self.acc_tail, self.acc_kind, self.acc_qual = head, tail, kind, qual
+
+        industry = _pick(rng, [i[1] for i in INDUSTRIES], m)
+        industry[rng.random(m) < UNKNOWN_INDUSTRY_SHARE] = -1
+        self.acc_industry = industry
+        country = _pick(rng, COUNTRY_WEIGHTS, m)
+        self.acc_country = country
+        employees = np.exp(np.log(120) + 1.7 * rng.standard_normal(m)).clip(1, 250_000)
+        self.acc_employees = np.round(employees).astype(np.int64)
+        self.acc_segment = np.digitize(self.acc_employees, [100, 1000])
+        rev_per_employee = np.array([i[5] for i in INDUSTRIES] + [180_000.0])[industry]
+        revenue = self.acc_employees * rev_per_employee * np.exp(0.45 * rng.standard_normal(m))
+        self.acc_revenue = (np.round(revenue / 1000) * 1000).astype(np.int64)
+
+        territory = COUNTRY_REGION[country].copy()
+        is_public = np.isin(industry, [n for n, i in enumerate(INDUSTRIES) if i[0] in PUBLIC_SECTOR_INDUSTRIES])
+        territory[(territory == T_NA) & is_public] = T_PUBLIC
+        territory[self.acc_employees >= STRATEGIC_EMPLOYEE_MIN] = T_STRATEGIC
+        self.acc_territory = territory
+        owner = np.empty(m, dtype=np.int64)
+        for t, reps in enumerate(self.reps_by_territory):
+            rows = np.flatnonzero(territory == t)
+            owner[rows] = reps[rng.integers(0, len(reps), len(rows))]
+        self.acc_owner = owner
+
+    def _draw_lead_times(self, n: int) -> np.ndarray:
+        """Creation times with growth, weekly and yearly seasonality and quarter-end pushes."""
+        rng = self.rng
+        n_days = round((self.anchor - self.start) / DAY)
+        days = (np.datetime64(int(self.start // DAY), "D") + np.arange(n_days)).astype("datetime64[D]")
+        epoch_day = days.astype(np.int64)
+        weekday = (epoch_day + 3) % 7
+        month = days.astype("datetime64[M]").astype(np.int64) % 12
+        day_of_month = (days - days.astype("datetime64[M]")).astype(np.int64) + 1
+        weights = WEEKDAY_FACTOR[weekday] * MONTH_FACTOR[month]
+        weights *= YEARLY_GROWTH ** (np.arange(n_days) / 365.25)
+        quarter_end_month = month % 3 == 2
+        weights[quarter_end_month & (day_of_month >= 16)] *= 1.12
+        holidays = ((month == 11) & (day_of_month >= 24)) | ((month == 0) & (day_of_month == 1))
+        weights[holidays] *= 0.35
+        day_index = _pick(rng, weights, n)
+        seconds_of_day = rng.normal(15.5 * 3600, 3.2 * 3600, n).clip(0, DAY - 1)
+        return self.start + day_index * DAY + np.floor(seconds_of_day)
+
+    def _draw_leads(self) -> None:
+        rng = self.rng
+        n = self.n_leads
+        self.lead_ids = _uuid_strings(rng, n)
+        created = self._draw_lead_times(n)
+        account = np.minimum((self.n_accounts * rng.random(n) ** 1.8).astype(np.int64), self.n_accounts - 1)
+        source = _pick(rng, [s[1] for s in SOURCES], n)
+        title = _pick(rng, [t[1] for t in TITLES], n)
+        first = rng.integers(0, len(FIRST_NAMES), n)
+        last = rng.integers(0, len(LAST_NAMES), n)
+        has_phone = rng.random(n) < 0.7
+        phone_number = rng.integers(2_000_000, 9_999_999, n)
+        quality = rng.standard_normal(n)  # latent lead quality, seen only through engagement
+        engagement = np.round(45 + 20 * quality + 8 * rng.standard_normal(n)).clip(0, 100).astype(np.int64)
+
+        # John Doe, the fixed sample lead of the browser test, is the last lead.
+        j = n - 1
+        created[j] = self.anchor - 10 * DAY + 10 * 3600
+        source[j] = [s[0] for s in SOURCES].index("referral")
+        title[j] = [t[0] for t in TITLES].index("VP Engineering")
+        engagement[j] = 85
+        quality[j] = 2.0
+
+        industry = self.acc_industry[account]
+        segment = self.acc_segment[account]
+        logit = (
+            -1.85
+            + np.array([s[2] for s in SOURCES])[source]
+            + np.array([t[2] for t in TITLES])[title]
+            + SEGMENT_CONVERSION[segment]
+            + np.array([i[2] for i in INDUSTRIES] + [-0.5])[industry]
+            + 0.85 * quality
+        )
+        p_convert = _sigmoid(logit)
+        converts = rng.random(n) < p_convert
+        convert_lag = np.maximum(_lognormal_days(rng, 18.0, 0.8, n), 3600.0)
+        drop_lag = _lognormal_days(rng, 20.0, 0.9, n)
+        eventually_dropped = rng.random(n) < 0.85
+        contact_lag = rng.exponential(1.5 * DAY, n)
+        qualify_lag = np.where(converts, convert_lag * rng.uniform(0.3, 0.8, n), drop_lag * 0.5)
+        ever_qualified = converts | (rng.random(n) < 0.25)
+        age = self.anchor - created
+
+        status = np.full(n, 0)  # new
+        status[contact_lag <= age] = 1  # contacted
+        status[ever_qualified & (qualify_lag <= age)] = 2  # qualified
+        status[~converts & eventually_dropped & (drop_lag <= age)] = 3  # unqualified
+        converted = converts & (convert_lag <= age)
+        converted[j] = False
+        status[converted] = 4  # converted
+        status[j] = 2
+        self.lead_status = status
+        self.lead_converted = converted
+        self.lead_converted_at = np.where(converted, created + convert_lag, np.nan)
+        # Leads are assigned to the account's owner; a few brand-new ones wait for assignment.
+        owner = self.acc_owner[account].copy()
+        unassigned = (status == 0) & (rng.random(n) < 0.1)
+        owner_code = np.where(unassigned, -1, owner)
+        owner_code[j] = 0  # rep1
+        territory = self.acc_territory[account].copy()
+        territory[j] = T_NA
+
+        self.lead_created = created
+        self.lead_account = account
+        self.lead_source = source
+        self.lead_title = title
+        self.lead_first, self.lead_last = first, last
+        self.lead_phone = np.where(has_phone, phone_number, -1)
+        self.lead_engagement = engagement
+        self.lead_quality = quality
+        self.lead_industry = industry
+        self.lead_segment = segment
+        self.lead_owner = owner_code
+        self.lead_territory = territory
+        self._truth_parts.append(
+            pl.DataFrame(
+                {
+                    "entity": pl.Series(["lead"]).gather(pl.Series(np.zeros(n, dtype=np.int64))),
+                    "id": _ids("id", self.lead_ids),
+                    "p_true": p_convert,
+                    "outcome": converts,
+                    "is_observed": converted | (status == 3),
+                }
+            )
+        )
+        # Accounts exist from their first lead on; accounts nobody asked about yet get a random date.
+        first_seen = np.full(self.n_accounts, np.inf)
+        np.minimum.at(first_seen, account, created)
+        self.acc_created = np.where(
+            np.isfinite(first_seen), first_seen, rng.uniform(self.start, self.anchor, self.n_accounts)
+        )
+        self.opp_lead = np.flatnonzero(converted)
+        self.opp_ids = _uuid_strings(rng, len(self.opp_lead))
+
+    def _company_names(self, rows: np.ndarray | None = None) -> pl.DataFrame:
+        pick = slice(None) if rows is None else rows
+        frame = pl.DataFrame(
+            {
+                "head": _labels(BRAND_HEADS, self.acc_head[pick], "head"),
+                "tail": _labels(BRAND_TAILS, self.acc_tail[pick], "tail"),
+                "kind": _labels(COMPANY_KINDS, self.acc_kind[pick], "kind"),
+                "qual": _labels(COMPANY_QUALIFIERS, self.acc_qual[pick], "qual"),
+            }
+        )
+        brand = pl.col("head") + pl.col("tail")
+        return frame.select(
+            name=pl.concat_str([brand, pl.lit(" "), pl.col("kind"), pl.col("qual")]),
+            domain=pl.concat_str([brand.str.to_lowercase(), pl.col("kind").str.to_lowercase(), pl.lit(".com")]),
+        )
+
+    def _accounts_frame(self) -> pl.DataFrame:
+        names = self._company_names()
+        return pl.DataFrame(
+            {
+                "id": _ids("id", self.account_ids),
+                "name": names["name"],
+                "domain": names["domain"],
+                "industry": _labels([i[0] for i in INDUSTRIES], self.acc_industry, "industry"),
+                "employee_count": self.acc_employees,
+                "annual_revenue": self.acc_revenue,
+                "country": _labels(COUNTRIES, self.acc_country, "country"),
+                "owner_id": _ids("owner_id", self.rep_ids, self.acc_owner),
+                "territory_id": _ids("territory_id", self.territory_ids, self.acc_territory),
+                "created_at": _timestamps(self.acc_created, "created_at"),
+            }
+        )
+
+    def _lead_scores(self, industry: pl.Series, employees: np.ndarray, revenue: np.ndarray) -> np.ndarray:
+        if self.scorer is None:
+            scores = placeholder_scores(
+                engagement=self.lead_engagement,
+                employees=employees,
+                revenue=revenue,
+                seniority=np.array([t[2] for t in TITLES])[self.lead_title],
+                known_industry=self.lead_industry >= 0,
+            )
+            return np.round(np.clip(scores, 0, 100), 2)
+        return self.scorer.scores(
+            industry=industry,
+            employee_count=employees,
+            annual_revenue=revenue,
+            title=_labels([t[0] for t in TITLES], self.lead_title, "title"),
+            engagement_score=self.lead_engagement,
+        )
+
+    def _leads_frame(self) -> pl.DataFrame:
+        n = self.n_leads
+        j = n - 1
+        account = self.lead_account
+        employees = self.acc_employees[account].copy()
+        revenue = self.acc_revenue[account].copy()
+        employees[j], revenue[j] = 500, 50_000_000
+        industry = _labels([i[0] for i in INDUSTRIES], self.lead_industry, "industry")
+        industry[j] = "Technology"
+        country = _labels(COUNTRIES, self.acc_country[account], "country")
+        country[j] = "US"
+        names = self._company_names(account)
+        company = names["name"]
+        company[j] = "Example Corp"
+        first = _labels(FIRST_NAMES, self.lead_first, "first_name")
+        last = _labels(LAST_NAMES, self.lead_last, "last_name")
+        first[j], last[j] = "John", "Doe"
+        source_names = [s[0] for s in SOURCES]
+        source = _labels(source_names, self.lead_source, "source")
+        has_campaign = np.array([s[4] for s in SOURCES])[self.lead_source]
+        created_dt = _timestamps(self.lead_created, "created_at")
+        opp_of_lead = np.full(n, -1)
+        opp_of_lead[self.opp_lead] = np.arange(len(self.opp_lead))
+        owner = _ids("owner_id", self.rep_ids, self.lead_owner)
+        scores = self._lead_scores(industry, employees, revenue)
+        frame = pl.DataFrame(
+            {
+                "id": _ids("id", self.lead_ids),
+                "first_name": first,
+                "last_name": last,
+                "n": np.arange(n),
+                "domain": names["domain"],
+                "phone": self.lead_phone,
+                "company": company,
+                "title": _labels([t[0] for t in TITLES], self.lead_title, "title"),
+                "industry": industry,
+                "employee_count": employees,
+                "annual_revenue": revenue,
+                "country": country,
+                "source": source,
+                "has_campaign": has_campaign,
+                "status": _labels(("new", "contacted", "qualified", "unqualified", "converted"), self.lead_status, "s"),
+                "engagement_score": self.lead_engagement,
+                "score": scores,
+                "owner_id": owner,
+                "territory_id": _ids("territory_id", self.territory_ids, self.lead_territory),
+                "territory_reason": _labels(TERRITORY_REASONS, self.lead_territory, "territory_reason"),
+                "account_id": _ids("account_id", self.account_ids, np.where(np.arange(n) == j, -1, account)),
+                "converted_opportunity_id": _ids("converted_opportunity_id", self.opp_ids, opp_of_lead),
+                "converted_at": _timestamps(self.lead_converted_at, "converted_at"),
+                "created_at": created_dt,
+            }
+        )
+        email = pl.concat_str(
+            [
+                pl.col("first_name").str.to_lowercase(),
+                pl.lit("."),
+                pl.col("last_name").str.to_lowercase(),
+                pl.lit("."),
+                pl.col("n").cast(pl.String),
+                pl.lit("@"),
+                pl.col("domain"),
+            ]
+        )
+        campaign = pl.concat_str(
+            [
+                pl.col("source").str.replace("_", "-"),
+                pl.lit("-"),
+                pl.col("created_at").dt.year().cast(pl.String),
+                pl.lit("-q"),
+                pl.col("created_at").dt.quarter().cast(pl.String),
+            ]
+        )
+        return frame.with_columns(
+            email=pl.when(pl.col("n") == j).then(pl.lit(JOHN_DOE_EMAIL)).otherwise(email),
+            phone=pl.when(pl.col("phone") >= 0).then(
+                pl.concat_str([pl.lit("+1 555 "), pl.col("phone").cast(pl.String)])
+            ),
+            campaign=pl.when(pl.col("has_campaign")).then(campaign),
+        ).select(LEAD_COLUMNS)
+
+    # -- opportunities and their history ------------------------------------------------------------
+
+    def _opportunities(self) -> tuple[pl.DataFrame, pl.DataFrame]:
+        rng = self.rng
+        lead = self.opp_lead
+        n = len(lead)
+        rows = np.arange(n)
+        account = self.lead_account[lead]
+        segment = self.lead_segment[lead]
+        industry = self.lead_industry[lead]
+        owner = self.lead_owner[lead]
+        t0 = self.lead_converted_at[lead]
+
+        amount0 = np.exp(np.log(SEGMENT_AMOUNT_MEDIAN[segment]) + 0.6 * rng.standard_normal(n))
+        amount0 *= np.array([i[4] for i in INDUSTRIES] + [1.0])[industry]
+        amount0 = np.maximum(500.0, np.round(amount0 / 100) * 100)
+        win_logit = (
+            -1.25
+            + SEGMENT_WIN[segment]
+            + np.array([i[3] for i in INDUSTRIES] + [-0.2])[industry]
+            + np.array([s[3] for s in SOURCES])[self.lead_source[lead]]
+            + self.rep_skill[owner]
+            + 0.35 * self.lead_quality[lead]
+        )
+        p_win = _sigmoid(win_logit)
+        won = rng.random(n) < p_win
+
+        # Which open stages each deal visits, in order.
+        start_at_discovery = rng.random(n) < 0.15
+        last_open = np.where(won, 3, _pick(rng, LOST_AT_STAGE, n))
+        last_open = np.maximum(last_open, start_at_discovery.astype(int))
+        visit = np.arange(4)[None, :] <= last_open[:, None]
+        visit[start_at_discovery, 0] = False
+        visit[(rng.random(n) < 0.10) & (last_open > 1) & ~start_at_discovery, 1] = False
+        visit[(rng.random(n) < 0.08) & (last_open > 2), 2] = False
+        visit[won & (segment == 0) & visit[:, 2] & (rng.random(n) < 0.3), 3] = False
+        highest = 3 - np.argmax(visit[:, ::-1], axis=1)
+        below = visit & (np.arange(4)[None, :] < highest[:, None])
+        previous = np.where(below.any(axis=1), 3 - np.argmax(below[:, ::-1], axis=1), -1)
+        goes_back = (highest >= 2) & (previous >= 0) & (rng.random(n) < 0.08)
+
+        k_stage = 7
+        seq = np.full((n, k_stage), -1, dtype=np.int64)
+        pos = np.zeros(n, dtype=np.int64)
+        for s in range(4):
+            m = visit[:, s]
+            seq[rows[m], pos[m]] = s
+            pos[m] += 1
+        seq[rows[goes_back], pos[goes_back]] = previous[goes_back]
+        pos[goes_back] += 1
+        seq[rows[goes_back], pos[goes_back]] = highest[goes_back]
+        pos[goes_back] += 1
+        seq[rows, pos] = np.where(won, WON, LOST)
+        n_stage_events = pos + 1
+
+        # Time in each stage: lognormal by stage and segment; lost deals linger before dying.
+        open_stage = np.where((seq >= 0) & (seq < 4), seq, 0)
+        median = STAGE_MEDIAN_DAYS[open_stage] * SEGMENT_DURATION[segment][:, None]
+        dwell = np.exp(np.log(median) + 0.7 * rng.standard_normal((n, k_stage))) * DAY
+        last_open_slot = n_stage_events - 2
+        dwell[rows, last_open_slot] *= np.where(won, 1.0, 1.5)
+        dwell[np.arange(k_stage)[None, :] >= last_open_slot[:, None] + 1] = 0.0
+        times = t0[:, None] + np.concatenate([np.zeros((n, 1)), np.cumsum(dwell[:, :-1], axis=1)], axis=1)
+        close_slot = n_stage_events - 1
+        close_time = times[rows, close_slot]
+        # Quarter-end push: many wins that would land early next quarter are pulled into the quarter.
+        quarter_months = close_time.astype("datetime64[s]").astype("datetime64[M]").astype(np.int64)
+        quarter_start = (quarter_months - quarter_months % 3).astype("datetime64[M]").astype("datetime64[s]")
+        since_quarter = close_time - quarter_start.astype(np.int64)
+        pulled = quarter_start.astype(np.int64) - rng.uniform(0.1, 3.0, n) * DAY
+        pull = won & (since_quarter < 21 * DAY) & (rng.random(n) < 0.45)
+        pull &= pulled > times[rows, close_slot - 1] + 3600
+        close_time = np.where(pull, pulled, close_time)
+        times[rows, close_slot] = close_time
+        times[np.arange(k_stage)[None, :] > close_slot[:, None]] = np.inf
+        close_day = np.floor(close_time / DAY)
+
+        # Expected close date: optimistic at first, pushed (slips) when it passes before the close.
+        cycle = close_time - t0
+        ecd = np.floor((t0 + cycle * rng.uniform(0.45, 1.1, n)) / DAY)
+        ecd = np.maximum(ecd, np.floor(t0 / DAY) + 1)
+        ecd_initial = ecd.copy()
+        slip_t = np.full((n, 3), np.inf)
+        slip_ecd = np.full((n, 3), -1.0)
+        slip_reason = rng.integers(0, len(SLIP_REASONS), (n, 3))
+        for k in range(3):
+            when = ecd * DAY + 9 * 3600 + rng.uniform(0, 30 * 3600, n)
+            slips = (ecd < close_day) & (when < close_time - 60) & (when > t0 + 60)
+            new_ecd = ecd + rng.integers(10, 46, n)
+            slip_t[slips, k] = when[slips]
+            slip_ecd[slips, k] = new_ecd[slips]
+            ecd = np.where(slips, new_ecd, ecd)
+
+        # Amount changes: sometimes one, rarely two, somewhere in the open life of the deal.
+        n_amount = (rng.random(n) < 0.35).astype(int) + (rng.random(n) < 0.12)
+        amount_t = np.sort(t0[:, None] + 60 + rng.random((n, 2)) * np.maximum(cycle - 120, 1)[:, None], axis=1)
+        amount_t[np.arange(2)[None, :] >= n_amount[:, None]] = np.inf
+        factor = np.exp(rng.normal(-0.03, 0.18, (n, 2))).clip(0.5, 1.6)
+        amounts = np.maximum(100.0, np.round(amount0[:, None] * np.cumprod(factor, axis=1) / 100) * 100)
+        amount_reason = np.where(
+            factor < 1, rng.integers(0, 2, (n, 2)), len(AMOUNT_DOWN_REASONS) + rng.integers(0, 2, (n, 2))
+        )
+
+        lost_reason = np.full(n, -1)
+        lost_rows = np.flatnonzero(~won)
+        cum = np.cumsum(LOST_REASON_BY_STAGE[last_open[lost_rows]], axis=1)
+        lost_reason[lost_rows] = (rng.random(len(lost_rows))[:, None] > cum).sum(axis=1).clip(0, len(LOST_REASONS) - 1)
+
+        # Stage events: reason codes index EVENT_REASONS.
+        back_reason = rng.integers(0, len(BACKWARD_REASONS), n)
+        stage_reason = np.full((n, k_stage), -1)
+        stage_reason[:, 0] = 0
+        back_slot = n_stage_events - 3
+        stage_reason[goes_back, back_slot[goes_back]] = 1 + back_reason[goes_back]
+        stage_reason[~won, close_slot[~won]] = _LOST_BASE + lost_reason[~won]
+        stage_ecd = np.full((n, k_stage), -1.0)
+        stage_ecd[:, 0] = ecd_initial
+        stage_ecd[rows, close_slot] = close_day
+        stage_amount = np.full((n, k_stage), np.nan)
+        stage_amount[:, 0] = amount0
+
+        # Merge every change, order it in time and carry stage, amount and close date forward.
+        ev_time = np.concatenate([times, slip_t, amount_t], axis=1)
+        ev_stage = np.concatenate([seq, np.full((n, 5), -1)], axis=1)
+        ev_ecd = np.concatenate([stage_ecd, slip_ecd, np.full((n, 2), -1.0)], axis=1)
+        ev_amount = np.concatenate([stage_amount, np.full((n, 3), np.nan), amounts], axis=1)
+        ev_reason = np.concatenate([stage_reason, _SLIP_BASE + slip_reason, _AMOUNT_BASE + amount_reason], axis=1)
+        order = np.argsort(ev_time, axis=1, kind="stable")
+        ev_time = np.take_along_axis(ev_time, order, axis=1)
+        ev_stage = _ffill(np.take_along_axis(ev_stage, order, axis=1), -1)
+        ev_ecd = _ffill(np.take_along_axis(ev_ecd, order, axis=1), -1.0)
+        ev_amount = np.take_along_axis(ev_amount, order, axis=1)
+        ev_amount = _ffill(np.where(np.isnan(ev_amount), -1.0, ev_amount), -1.0)
+        ev_reason = np.take_along_axis(ev_reason, order, axis=1)
+        happened = ev_time <= self.anchor
+        count = happened.sum(axis=1)
+        last = count - 1
+        from_stage = np.concatenate([np.full((n, 1), -1), ev_stage[:, :-1]], axis=1)
+
+        stage_now = ev_stage[rows, last]
+        closed = stage_now >= 4
+        closed_at = np.where(closed, ev_time[rows, last], np.nan)
+        ecd_now = ev_ecd[rows, last]
+        amount_now = ev_amount[rows, last]
+        company = self._company_names(account)["name"]
+        product = rng.integers(0, len(PRODUCTS), n)
+        opportunities = (
+            pl.DataFrame(
+                {
+                    "id": _ids("id", self.opp_ids),
+                    "company": company,
+                    "product": _labels(PRODUCTS, product, "product"),
+                    "account_id": _ids("account_id", self.account_ids, account),
+                    "lead_id": _ids("lead_id", self.lead_ids, lead),
+                    "owner_id": _ids("owner_id", self.rep_ids, owner),
+                    "territory_id": _ids("territory_id", self.territory_ids, self.lead_territory[lead]),
+                    "stage": _labels(STAGES, stage_now, "stage"),
+                    "amount": amount_now.astype(np.int64),
+                    "probability": np.array([STAGE_PROBABILITY[s] for s in STAGES])[stage_now],
+                    "forecast_category": _labels(
+                        tuple(STAGE_FORECAST_CATEGORY[s] for s in STAGES), stage_now, "forecast_category"
+                    ),
+                    "expected_close_date": _dates(ecd_now, "expected_close_date"),
+                    "closed_at": _timestamps(closed_at, "closed_at"),
+                    "lost_reason": _labels(LOST_REASONS, np.where(stage_now == LOST, lost_reason, -1), "lost_reason"),
+                    "source": _labels([s[0] for s in SOURCES], self.lead_source[lead], "source"),
+                    "created_at": _timestamps(t0, "created_at"),
+                }
+            )
+            .with_columns(
+                name=pl.concat_str([pl.col("company"), pl.lit(" - "), pl.col("product")]),
+                currency=pl.lit("USD"),
+            )
+            .select(OPPORTUNITY_COLUMNS)
+        )
+
+        flat = happened.ravel()
+        opp_row = np.repeat(rows, ev_time.shape[1])[flat]
+        history = pl.DataFrame(
+            {
+                "id": _ids("id", _uuid_strings(rng, int(flat.sum()))),
+                "opportunity_id": _ids("opportunity_id", self.opp_ids, opp_row),
+                "from_stage": _labels(STAGES, from_stage.ravel()[flat], "from_stage"),
+                "to_stage": _labels(STAGES, ev_stage.ravel()[flat], "to_stage"),
+                "amount": ev_amount.ravel()[flat].astype(np.int64),
+                "expected_close_date": _dates(ev_ecd.ravel()[flat], "expected_close_date"),
+                "changed_at": _timestamps(ev_time.ravel()[flat], "changed_at"),
+                "changed_by_id": _ids("changed_by_id", self.rep_ids, owner[opp_row]),
+                "reason": _labels(EVENT_REASONS, ev_reason.ravel()[flat], "reason"),
+                "created_at": _timestamps(ev_time.ravel()[flat], "created_at"),
+            }
+        )
+        self._truth_parts.append(
+            pl.DataFrame(
+                {
+                    "entity": pl.Series(["opportunity"]).gather(pl.Series(np.zeros(n, dtype=np.int64))),
+                    "id": _ids("id", self.opp_ids),
+                    "p_true": p_win,
+                    "outcome": won,
+                    "is_observed": closed,
+                }
+            )
+        )
+        self.opp_won_close = np.where(won, close_time, np.nan)
+        self.opp_won_amount = np.where(won, ev_amount[:, -1], 0.0)
+        self.opp_territory = self.lead_territory[lead]
+        return opportunities, history
+
+    # -- quotas ----------------------------------------------------------------------------------------
+
+    def _quotas(self) -> pl.DataFrame:
+        """One quota per rep per quarter: history window plus the next two quarters."""
+        rng = self.rng
+        current = _quarter_start(self.today)
+        quarters: list[date] = []
+        q = self.first_quarter
+        while q <= _add_quarters(current, 2):
+            quarters.append(q)
+            q = _add_quarters(q, 1)
+        n_q = len(quarters)
+        n_current = quarters.index(current)
+        bookings = np.zeros((len(TERRITORIES), n_q))
+        won = np.isfinite(self.opp_won_close)
+        qi = _quarter_index(np.nan_to_num(self.opp_won_close, nan=0.0), self.first_quarter)
+        ok = won & (qi >= 0) & (qi < n_q)
+        np.add.at(bookings, (self.opp_territory[ok], qi[ok]), self.opp_won_amount[ok])
+        reps = np.array([max(1, len(r)) for r in self.reps_by_territory])[:, None]
+        per_rep = bookings / reps
+        complete = per_rep[:, :n_current]
+        typical = np.median(complete, axis=1) if n_current else np.full(len(TERRITORIES), 50_000.0)
+        recent = complete[:, -4:].mean(axis=1) if n_current else typical
+        target = np.maximum(per_rep, 0.7 * typical[:, None])
+        target[:, n_current:] = (recent * 1.08)[:, None]
+        stretch = rng.uniform(1.0, 1.25, (self.n_reps, n_q))
+        amount = np.maximum(10_000, np.round(target[self.rep_territory] * stretch / 1000) * 1000).astype(np.int64)
+        created = self.start - 30 * DAY
+        period = np.array([(qq - date(1970, 1, 1)).days for qq in quarters])
+        return pl.DataFrame(
+            {
+                "id": _ids("id", _uuid_strings(rng, self.n_reps * n_q)),
+                "user_id": _ids("user_id", self.rep_ids, np.repeat(np.arange(self.n_reps), n_q)),
+                "period_start": _dates(np.tile(period, self.n_reps), "period_start"),
+                "amount": amount.ravel(),
+                "currency": ["USD"] * (self.n_reps * n_q),
+                "created_at": _timestamps(np.full(self.n_reps * n_q, created), "created_at"),
+            }
+        )
+
+
+def _ffill(values: np.ndarray, missing: float) -> np.ndarray:
+    """Carry the last non-missing value forward along each row (column 0 is never missing)."""
+    k = values.shape[1]
+    idx = np.where(values != missing, np.arange(k)[None, :], 0)
+    np.maximum.accumulate(idx, axis=1, out=idx)
+    return np.take_along_axis(values, idx, axis=1)
+
+
+def placeholder_scores(
+    *,
+    engagement: np.ndarray,
+    employees: np.ndarray,
+    revenue: np.ndarray,
+    seniority: np.ndarray,
+    known_industry: np.ndarray,
+) -> np.ndarray:
+    """Stand-in lead score (0–100) used only when ``crm.scoring`` is missing: engagement-weighted fit."""
+    fit = (
+        np.clip(np.log10(np.maximum(employees, 1)) / 4, 0, 1) * 0.35
+        + np.clip((np.log10(np.maximum(revenue, 1)) - 5) / 3, 0, 1) * 0.25
+        + np.clip((seniority + 1.2) / 1.65, 0, 1) * 0.30
+        + known_industry * 0.10
+    )
+    return 100 * (0.6 * engagement / 100 + 0.4 * fit)
+
+
+# Reason texts of history rows: conversion, backward moves, lost reasons, slips, amount changes.
+EVENT_REASONS: tuple[str, ...] = (
+    CONVERSION_REASON,
+    *BACKWARD_REASONS,
+    *LOST_REASONS,
+    *SLIP_REASONS,
+    *AMOUNT_DOWN_REASONS,
+    *AMOUNT_UP_REASONS,
+)
+_LOST_BASE = 1 + len(BACKWARD_REASONS)
+_SLIP_BASE = _LOST_BASE + len(LOST_REASONS)
+_AMOUNT_BASE = _SLIP_BASE + len(SLIP_REASONS)
+
+TERRITORY_REASONS: tuple[str, ...] = (
+    "country in " + ", ".join(COUNTRIES_NA),
+    "country in " + ", ".join(COUNTRIES_EMEA),
+    "country in " + ", ".join(COUNTRIES_APAC),
+    "country in " + ", ".join(COUNTRIES_LATAM),
+    "country in US, CA and industry in " + ", ".join(PUBLIC_SECTOR_INDUSTRIES),
+    f"employee_count >= {STRATEGIC_EMPLOYEE_MIN}",
+)
+
+LEAD_COLUMNS = (
+    "id",
+    "first_name",
+    "last_name",
+    "email",
+    "phone",
+    "company",
+    "title",
+    "industry",
+    "employee_count",
+    "annual_revenue",
+    "country",
+    "source",
+    "campaign",
+    "status",
+    "engagement_score",
+    "score",
+    "owner_id",
+    "territory_id",
+    "territory_reason",
+    "account_id",
+    "converted_opportunity_id",
+    "converted_at",
+    "created_at",
+)
+OPPORTUNITY_COLUMNS = (
+    "id",
+    "name",
+    "account_id",
+    "lead_id",
+    "owner_id",
+    "territory_id",
+    "stage",
+    "amount",
+    "currency",
+    "probability",
+    "forecast_category",
+    "expected_close_date",
+    "closed_at",
+    "lost_reason",
+    "source",
+    "created_at",
+)
