@@ -1,0 +1,61 @@
+"""Prometheus metrics of the ETL, written for the node-exporter textfile collector (atomically)."""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+from prometheus_client import CollectorRegistry, Gauge, write_to_textfile
+
+log = logging.getLogger(__name__)
+
+
+def metrics_file(data_dir: Path) -> Path:
+    """Where the textfile collector should look: ``<DATA_DIR>/metrics/etl.prom``."""
+    return data_dir / "metrics" / "etl.prom"
+
+
+def write_metrics(work: Path, data_dir: Path) -> Path | None:
+    """Write ``etl.prom`` from the work file's run log; return its path (None when there is no run log)."""
+    if not work.exists():
+        return None
+    try:
+        duck = duckdb.connect(":memory:")
+        try:
+            duck.execute(f"ATTACH '{str(work).replace(chr(39), chr(39) * 2)}' AS work (READ_ONLY)")
+            last = duck.execute(
+                "SELECT duration_seconds, rows_extracted, status FROM work.main.etl_runs "
+                "ORDER BY started_at DESC LIMIT 1"
+            ).fetchall()
+            success = duck.execute(
+                "SELECT epoch(max(finished_at)), epoch(max(source_snapshot_at)) FROM work.main.etl_runs "
+                "WHERE status = 'success'"
+            ).fetchall()[0]
+            failures = duck.execute("SELECT count(*) FROM work.main.etl_runs WHERE status = 'failed'").fetchall()[0][0]
+        finally:
+            duck.close()
+    except duckdb.Error as exc:
+        log.warning("could not read the run log for metrics: %s", exc)
+        return None
+    registry = CollectorRegistry()
+    duration = Gauge("etl_run_duration_seconds", "Duration of the last ETL run", ["status"], registry=registry)
+    rows = Gauge("etl_rows_extracted", "Rows extracted per table by the last ETL run", ["table"], registry=registry)
+    last_success = Gauge("etl_last_success_timestamp_seconds", "End of the last successful run", registry=registry)
+    failed = Gauge("etl_failures_total", "Failed ETL runs recorded in the run log", registry=registry)
+    age = Gauge("etl_data_age_seconds", "Age of the served data (now − source snapshot)", registry=registry)
+    if last:
+        seconds, extracted, status = last[0]
+        duration.labels(status=status).set(seconds or 0)
+        for table, n in json.loads(extracted or "{}").items():
+            rows.labels(table=table).set(n)
+    if success[0] is not None:
+        last_success.set(success[0])
+        age.set(datetime.now(UTC).timestamp() - success[1])
+    failed.set(failures)
+    path = metrics_file(data_dir)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_to_textfile(str(path), registry)  # writes a temp file and renames it
+    return path

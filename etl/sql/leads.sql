@@ -1,0 +1,40 @@
+-- leads — one row per lead
+SELECT
+    CAST(l.id AS VARCHAR) AS lead_id,
+    l.external_id,
+    l.first_name,
+    l.last_name,
+    coalesce(nullif(concat_ws(' ', l.first_name, l.last_name), ''), l.email, '') AS full_name,
+    l.email,
+    l.phone,
+    l.company,
+    l.title,
+    l.industry,
+    l.employee_count,
+    l.annual_revenue,
+    l.country,
+    l.source,
+    l.campaign,
+    l.status,
+    l.engagement_score,
+    CAST(l.score AS DOUBLE) AS score,
+    CAST(l.owner_id AS VARCHAR) AS owner_id,
+    u.name AS owner_name,
+    CAST(u.team_id AS VARCHAR) AS team_id,
+    tm.name AS team_name,
+    CAST(l.territory_id AS VARCHAR) AS territory_id,
+    tr.name AS territory_name,
+    CAST(l.account_id AS VARCHAR) AS account_id,
+    CAST(l.converted_opportunity_id AS VARCHAR) AS converted_opportunity_id,
+    l.status = 'converted' AS is_converted,
+    l.created_at,
+    utc_date(l.created_at) AS created_on,
+    CAST(date_trunc('month', utc_date(l.created_at)) AS DATE) AS created_month,
+    l.converted_at,
+    utc_date(l.converted_at) AS converted_on,
+    epoch(l.converted_at - l.created_at) / 86400.0 AS days_to_convert,
+    l.updated_at
+FROM stg_leads AS l
+LEFT JOIN stg_users AS u ON u.id = l.owner_id
+LEFT JOIN stg_teams AS tm ON tm.id = u.team_id
+LEFT JOIN stg_territories AS tr ON tr.id = l.territory_id
