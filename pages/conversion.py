@@ -35,7 +35,7 @@ if not empty_state(segments, "No leads created in this range — widen the dates
         picked = segments["key"][row]
     if picked is not None:
         drilldown(
-            f"Leads behind {picked}",
+            f"Leads behind {charts.display_label(picked)}",
             metric("leads_behind", filters, dimension=dimension, key=picked),
             key="conversion_leads",
         )

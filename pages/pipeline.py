@@ -39,7 +39,7 @@ if not empty_state(
     if picked:
         label = segments.filter(segments["key"] == picked)["label"]
         drilldown(
-            f"Open deals: {label[0] if label.len() else picked}",
+            f"Open deals: {charts.display_label(label[0] if label.len() else picked)}",
             metric("deals_behind", filters, state="open", dimension=dimension, key=picked),
             key="pipeline_segment_deals",
         )
@@ -72,7 +72,7 @@ elif from_day and to_day:
         )
         if step:
             drilldown(
-                f"Deals behind “{step.replace('_', ' ')}” ({from_day} → {to_day})",
+                f"Deals behind “{charts.display_label(step)}” ({from_day} → {to_day})",
                 deals_behind_change(changes, step),
                 key="pipeline_change_deals",
             )
@@ -81,4 +81,8 @@ st.subheader("Stale deals")
 st.caption("Open deals that have been in their stage longer than 90 % of past visits to that stage (its P90).")
 stale = metric("stale_deals", filters, as_of=dt.datetime.now(dt.UTC).replace(minute=0, second=0, microsecond=0))
 if not empty_state(stale, "No stale deals in these filters — nothing is stuck beyond its stage's P90."):
-    data_table(stale, key="pipeline_stale", filename="stale_deals")
+    st.caption(
+        f"{stale.height:,} stale deals, most overdue first"
+        + (" (first 500 shown; the CSV has all)." if stale.height > 500 else ".")
+    )
+    data_table(stale.head(500), key="pipeline_stale", filename="stale_deals", export=stale)

@@ -30,14 +30,18 @@ def _layout(fig: go.Figure, *, title: str, x_title: str, y_title: str) -> go.Fig
         yaxis_title=y_title,
         margin={"l": 10, "r": 10, "t": 50, "b": 10},
         height=360,
-        legend={"orientation": "h", "y": -0.2},
+        legend={"orientation": "h", "x": 1, "xanchor": "right", "y": 1.0, "yanchor": "bottom"},
     )
     return fig
 
 
+def display_label(value: object) -> str:
+    """A label as people read it: stored lowercase domain values (stages, sources) in Title Case."""
+    return title_case(value) if isinstance(value, str) and value == value.lower() else str(value)
+
+
 def _labels(frame: pl.DataFrame, column: str = "label") -> list[str]:
-    """Labels as people read them: stored lowercase domain values (stages, sources) in Title Case."""
-    return [title_case(v) if isinstance(v, str) and v == v.lower() else str(v) for v in frame[column]]
+    return [display_label(v) for v in frame[column]]
 
 
 def pipeline_by_segment(frame: pl.DataFrame, *, segment: str = "stage", title: str | None = None) -> go.Figure:
@@ -71,7 +75,9 @@ def pipeline_by_segment(frame: pl.DataFrame, *, segment: str = "stage", title: s
 def pipeline_trend_chart(frame: pl.DataFrame) -> go.Figure:
     """Stacked areas of open pipeline ($) per stage over time, from ``pipeline_trend``."""
     fig = go.Figure()
-    for stage in frame["stage"].unique(maintain_order=True).to_list():
+    present = set(frame["stage"].to_list())
+    ordered = [s for s in _STAGE_COLOURS if s in present] + sorted(present - set(_STAGE_COLOURS))
+    for stage in ordered:
         part = frame.filter(pl.col("stage") == stage)
         fig.add_trace(
             go.Scatter(

@@ -121,19 +121,44 @@ def empty_state(frame: pl.DataFrame, message: str) -> bool:
     return False
 
 
-def data_table(frame: pl.DataFrame, *, key: str, filename: str, select: bool = False) -> int | None:
-    """A table with a CSV download; with ``select``, the index of the row the user picked (or None)."""
+_RATE_WORDS = ("rate", "share", "coverage", "attainment", "stage_conversion", "pipeline_to_quota")
+_MONEY_WORDS = ("amount", "quota", "deal_size", "velocity")
+
+
+def column_config(frame: pl.DataFrame) -> dict[str, Any]:
+    """Readable headers and units for a metric frame: $ for money, % for rates, days; ids hidden."""
+    config: dict[str, Any] = {}
+    for name in frame.columns:
+        label = name.replace("_", " ").capitalize()
+        if (name == "key" and "label" in frame.columns) or name.endswith("_id") or name.endswith("small_sample"):
+            config[name] = None
+        elif name == "label":
+            config[name] = st.column_config.TextColumn("Name")
+        elif any(w in name for w in _RATE_WORDS) and frame.schema[name].is_numeric():
+            config[name] = st.column_config.NumberColumn(label, format="percent")
+        elif any(w in name for w in _MONEY_WORDS) and frame.schema[name].is_numeric():
+            config[name] = st.column_config.NumberColumn(label, format="dollar", step=1)
+        elif "days" in name and frame.schema[name].is_numeric():
+            config[name] = st.column_config.NumberColumn(label, format="%.1f days")
+        else:
+            config[name] = st.column_config.Column(label)
+    return config
+
+
+def data_table(
+    frame: pl.DataFrame, *, key: str, filename: str, select: bool = False, export: pl.DataFrame | None = None
+) -> int | None:
+    """A table with a CSV download (of ``export`` when given, else the table); with ``select``, the picked row."""
+    shown = dict(hide_index=True, width="stretch", column_config=column_config(frame))
     if select:
-        event = st.dataframe(
-            frame, key=key, hide_index=True, on_select="rerun", selection_mode="single-row", width="stretch"
-        )
+        event = st.dataframe(frame, key=key, on_select="rerun", selection_mode="single-row", **shown)
         rows = event["selection"]["rows"] if event else []
     else:
-        st.dataframe(frame, key=key, hide_index=True, width="stretch")
+        st.dataframe(frame, key=key, **shown)
         rows = []
     st.download_button(
         "Download CSV",
-        data=frame.write_csv(),
+        data=(frame if export is None else export).write_csv(),
         file_name=f"{filename}.csv",
         mime="text/csv",
         key=f"{key}_csv",

@@ -40,7 +40,7 @@ def test_clicking_a_stage_bar_shows_and_exports_the_deals_behind_it(clean_db, br
     negotiation_bar.click(force=True)
     wait_idle(page)
 
-    expect(page.get_by_role("heading", name="Open deals: negotiation")).to_be_visible()
+    expect(page.get_by_role("heading", name="Open deals: Negotiation")).to_be_visible()
     with page.expect_download() as download:
         page.locator(".st-key-pipeline_segment_deals_csv button").click()
     exported = Path(download.value.path()).read_text()
