@@ -476,3 +476,21 @@ def test_command_line_writes_the_error_report_and_exits_1_on_bad_rows(clean_db: 
     assert code == 1
     assert "3,email,not-an-email" in report_path.read_text(encoding="utf-8-sig")
     assert state(clean_db)[0][0] == 0
+
+
+@pytest.mark.parametrize(
+    ("name", "entity"),
+    [
+        ("maven_opportunities", "opportunities"),
+        ("olist_leads", "leads"),
+        ("olist_closed_deals", "opportunities"),
+        ("x_education_leads", "leads"),
+    ],
+)
+def test_committed_example_mappings_are_valid(name: str, entity: str) -> None:
+    from crm.importing.mapping import check_mapping_fields
+
+    mapping = load_mapping(Path(__file__).resolve().parents[2] / "examples" / f"{name}.json")
+
+    check_mapping_fields(mapping, entity)
+    assert mapping.key == "external_id" and "external_id" in mapping.columns
