@@ -88,3 +88,31 @@ def test_the_recorded_baseline_lists_runnable_benchmarks():
     for bench in config["benchmarks"]:
         assert bench["metrics"] and bench["script"].startswith("benchmarks/")
         assert all("{tmp}" in a for a in bench.get("args", []) if a.endswith((".md", ".csv")))
+
+
+def test_steps_run_in_order_and_are_timed_without_a_database(tmp_path):
+    config = {
+        "threshold": 0.10,
+        "benchmarks": [
+            {
+                "name": "steps",
+                "needs_database": False,
+                "steps": [
+                    {"name": "first", "argv": ["{python}", "-c", "print('work: 4.0 s')"]},
+                    {"name": "second", "argv": ["{python}", "-c", "print('other: 1.0 s')"]},
+                ],
+                "metrics": [
+                    {"name": "work/other", "numerator": r"work: ([0-9.]+) s", "denominator": r"other: ([0-9.]+) s",
+                     "baseline": 4.0},
+                    {"name": "timed step", "numerator": r"compare: step second: ([0-9.]+) s", "baseline": None},
+                ],
+            }
+        ],
+    }  # fmt: skip
+    baseline = tmp_path / "baseline.json"
+    baseline.write_text(json.dumps(config))
+    result = _compare("--baseline", str(baseline))
+    assert result.returncode == 0, result.stderr
+    assert _line(result.stdout, "work/other").split()[-2:] == ["+0.0%", "ok"]
+    assert _line(result.stdout, "timed step").endswith("no baseline")
+    assert "note: steps: ran in" in result.stdout
