@@ -61,14 +61,15 @@ def run_schedule(
     run_once: Callable[[], object],
     *,
     stop: threading.Event | None = None,
+    first_backoff: float = 5.0,
     max_backoff: float = 300.0,
     install_signal_handlers: bool = True,
 ) -> int:
     """Run ``run_once`` at each scheduled time until ``stop`` is set (SIGTERM/SIGINT set it); return 0.
 
     A run that fails because PostgreSQL is unreachable (ConfigError) is retried with exponential backoff
-    (5 s, 10 s, … up to ``max_backoff``, never past the next scheduled time); other failures are logged and
-    the schedule continues. A signal never interrupts a run: the loop stops after the current one.
+    (``first_backoff``, doubling up to ``max_backoff``, never past the next scheduled time); other failures
+    are logged and the schedule continues. A signal never interrupts a run: the loop stops after the current one.
     """
     stop = stop or threading.Event()
     if install_signal_handlers:
@@ -82,7 +83,7 @@ def run_schedule(
         wait = (next_at - datetime.now(UTC)).total_seconds()
         if wait > 0 and stop.wait(wait):
             break
-        backoff = 5.0
+        backoff = first_backoff
         due = schedule.next_after(next_at)
         while not stop.is_set():
             try:
