@@ -141,10 +141,26 @@ def test_signals_read_the_warehouse_leads_mart(tmp_path: Path):
     with duckdb.connect(str(path)) as con:
         con.register("frame", leads.to_arrow())
         con.execute("CREATE TABLE leads AS SELECT source, owner_id, owner_name, created_at, converted_at FROM frame")
-    with duckdb.connect(str(path), read_only=True) as con:
-        signals = conversion_drop_signals(as_of=AS_OF, con=con)
+    signals = conversion_drop_signals(as_of=AS_OF, con=path)  # attached read-only, as the app reads it
     assert _row(signals, "source", "webinar")["is_drop"]
     assert _row(signals, "owner", "Ana")["recent_leads"] == 100
+
+
+def test_export_without_signals_reads_the_serving_warehouse(warehouse_path: Path):
+    leads = _frame(_cohort("webinar", "Ana", TRAILING_DAY, 400, 120), _cohort("webinar", "Ana", RECENT_DAY, 100, 10))
+    shifted = leads.with_columns(
+        pl.col("owner").alias("owner_name"),
+        pl.lit("u-1").alias("owner_id"),
+        pl.col("created_at") + (dt.datetime.now(dt.UTC) - AS_OF),
+        pl.col("converted_at") + (dt.datetime.now(dt.UTC) - AS_OF),
+    )
+    with duckdb.connect(str(warehouse_path)) as con:
+        con.register("frame", shifted.to_arrow())
+        con.execute("CREATE TABLE leads AS SELECT source, owner_id, owner_name, created_at, converted_at FROM frame")
+    signals = export_conversion_drop()
+    assert _row(signals, "source", "webinar")["is_drop"]
+    samples = {s.labels["value"]: s.value for m in CONVERSION_DROP.collect() for s in m.samples}
+    assert samples == {"webinar": 1.0, "Ana": 1.0}
 
 
 def test_export_sets_one_gauge_per_tested_group_and_drops_stale_ones():
