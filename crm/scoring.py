@@ -46,6 +46,7 @@ INDUSTRY_POINTS: dict[str, float] = {
     "other": 2,
 }
 UNKNOWN_INDUSTRY_POINTS = 1.0
+OTHER_INDUSTRY_POINTS = 2.0  # a named industry outside the list
 
 # (lower bound, points): the first band whose bound the value reaches.
 EMPLOYEE_BANDS: tuple[tuple[int, float], ...] = ((1000, 10), (200, 9), (50, 6), (11, 3), (1, 1))
@@ -108,73 +109,91 @@ def _band(value: float, bands: tuple[tuple[Any, float], ...]) -> float:
     return 0.0
 
 
-def _industry(lead: Mapping[str, Any]) -> tuple[float, str]:
-    raw = lead.get("industry")
+def _industry_points(raw: Any) -> float:
     name = str(raw).strip().lower() if raw is not None else ""
     if not name or name == "unknown":
-        return UNKNOWN_INDUSTRY_POINTS, "industry unknown"
-    points = INDUSTRY_POINTS.get(name)
-    if points is None:
-        return 2.0, f"industry {raw} is outside our core markets"
-    return float(points), f"industry {raw}" + (" is a core market" if points >= 9 else "")
+        return UNKNOWN_INDUSTRY_POINTS
+    return float(INDUSTRY_POINTS.get(name, OTHER_INDUSTRY_POINTS))
 
 
-def _title(lead: Mapping[str, Any]) -> tuple[float, str]:
-    raw = lead.get("title")
+def _seniority(raw: Any) -> tuple[float, str | None]:
     text = str(raw).strip().lower() if raw is not None else ""
     if not text:
-        return 0.0, "no title given"
+        return 0.0, None
     words = set(text.replace(",", " ").replace("/", " ").replace("-", " ").replace(".", " ").split())
     for keywords, points, label in SENIORITY:
-        if words.intersection(keywords):
-            return float(points), f"title {raw} ({label})"
-    return DEFAULT_TITLE_POINTS, f"title {raw}"
+        if not words.isdisjoint(keywords):
+            return float(points), label
+    return DEFAULT_TITLE_POINTS, ""
+
+
+def _parts(lead: Mapping[str, Any]) -> tuple[float, float, float, float, float | None]:
+    """Points for industry, size, revenue, title, and the engagement value (None when missing)."""
+    employees = _number(lead.get("employee_count"))
+    revenue = _number(lead.get("annual_revenue"))
+    engagement = _number(lead.get("engagement_score"))
+    return (
+        _industry_points(lead.get("industry")),
+        0.0 if employees is None else _band(employees, EMPLOYEE_BANDS),
+        0.0 if revenue is None else _band(revenue, REVENUE_BANDS),
+        _seniority(lead.get("title"))[0],
+        None if engagement is None else min(100.0, engagement),
+    )
+
+
+def _total(industry: float, size: float, revenue: float, title: float, engagement: float | None) -> tuple[float, float]:
+    fit = min(FIT_MAX, industry + size + revenue + title)
+    return fit, (engagement or 0.0) * ENGAGEMENT_WEIGHT
+
+
+def calculate_score(lead: Mapping[str, Any]) -> float:
+    """The lead score in 0–100 from any of industry, employee_count, annual_revenue, title, engagement_score."""
+    fit, engagement = _total(*_parts(lead))
+    return round(max(0.0, min(100.0, fit + engagement)), 2)
 
 
 def explain_score(lead: Mapping[str, Any]) -> ScoreExplanation:
-    """The score of ``lead`` with its fit and engagement parts and the reasons for each."""
+    """The score of ``lead`` with its fit and engagement parts and the reasons for each, in plain words."""
+    industry_points, size_points, revenue_points, title_points, engagement_value = parts = _parts(lead)
+    fit, engagement = _total(*parts)
     reasons: list[str] = []
-    industry_points, industry_reason = _industry(lead)
-    reasons.append(f"{industry_reason}: +{industry_points:g} fit")
+
+    industry = lead.get("industry")
+    if industry is None or not str(industry).strip() or str(industry).strip().lower() == "unknown":
+        reasons.append(f"industry unknown: +{industry_points:g} fit")
+    elif str(industry).strip().lower() in INDUSTRY_POINTS:
+        core = " (a core market)" if industry_points >= 9 else ""
+        reasons.append(f"industry {industry}{core}: +{industry_points:g} fit")
+    else:
+        reasons.append(f"industry {industry} is outside our core markets: +{industry_points:g} fit")
 
     employees = _number(lead.get("employee_count"))
     if employees is None:
-        size_points = 0.0
         reasons.append("company size unknown: +0 fit")
     else:
-        size_points = _band(employees, EMPLOYEE_BANDS)
         reasons.append(f"{int(employees):,} employees: +{size_points:g} fit")
 
     revenue = _number(lead.get("annual_revenue"))
     if revenue is None:
-        revenue_points = 0.0
         reasons.append("revenue unknown: +0 fit")
     else:
-        revenue_points = _band(revenue, REVENUE_BANDS)
         reasons.append(f"annual revenue {_money(revenue)}: +{revenue_points:g} fit")
 
-    title_points, title_reason = _title(lead)
-    reasons.append(f"{title_reason}: +{title_points:g} fit")
+    title = lead.get("title")
+    _, label = _seniority(title)
+    if label is None:
+        reasons.append("no title given: +0 fit")
+    else:
+        reasons.append(f"title {title}{f' ({label})' if label else ''}: +{title_points:g} fit")
 
-    fit = min(FIT_MAX, industry_points + size_points + revenue_points + title_points)
-
-    engagement_value = _number(lead.get("engagement_score"))
     if engagement_value is None:
-        engagement = 0.0
         reasons.append("no engagement recorded: +0 engagement")
     else:
-        engagement_value = min(100.0, engagement_value)
-        engagement = engagement_value * ENGAGEMENT_WEIGHT
         level = "high" if engagement_value >= 70 else "moderate" if engagement_value >= 40 else "low"
         reasons.append(f"{level} engagement ({engagement_value:g}/100): +{engagement:.1f} engagement")
 
     total = round(max(0.0, min(100.0, fit + engagement)), 2)
     return ScoreExplanation(fit=round(fit, 2), engagement=round(engagement, 2), total=total, reasons=reasons)
-
-
-def calculate_score(lead: Mapping[str, Any]) -> float:
-    """The lead score in 0–100 from any of industry, employee_count, annual_revenue, title, engagement_score."""
-    return explain_score(lead).total
 
 
 def _money(value: float) -> str:
