@@ -44,7 +44,7 @@ FROM opportunities o WHERE o.lead_id = l.id;
 -- four history rows per opportunity: created, moved on, amount change, final stage
 INSERT INTO opportunity_stage_history (opportunity_id, from_stage, to_stage, amount, expected_close_date, changed_at,
                                        changed_by_id, created_at, updated_at)
-SELECT o.id, h.from_stage, h.to_stage, o.amount - h.k * 100, o.expected_close_date + h.k * 7, o.created_at + h.k * interval '15 days',
+SELECT o.id, h.from_stage, h.to_stage, o.amount - (3 - h.k) * 100, o.expected_close_date - (3 - h.k) * 7, o.created_at + h.k * interval '15 days',
        o.owner_id, o.created_at + h.k * interval '15 days', o.created_at + h.k * interval '15 days'
 FROM opportunities o
 CROSS JOIN LATERAL (VALUES (0, NULL, 'prospecting'), (1, 'prospecting', 'discovery'), (2, 'discovery', 'discovery'),
