@@ -494,3 +494,24 @@ def test_committed_example_mappings_are_valid(name: str, entity: str) -> None:
 
     check_mapping_fields(mapping, entity)
     assert mapping.key == "external_id" and "external_id" in mapping.columns
+
+
+def test_a_rep_owns_the_leads_they_import_and_cannot_overwrite_other_reps_leads(
+    clean_db: Engine, routed: dict[str, Any]
+) -> None:
+    with session_factory(clean_db).begin() as s:
+        other = create_user(
+            session=s, data=NewUser(email="other@corp.example", password="long-enough-password", role="rep")
+        )
+        rep = Actor(id=other.id, email=other.email, name=other.name, role="rep")
+    run(clean_db, "leads_basic.csv")  # an admin-less CLI import: John is routed to Rita Rep
+    data = b"email,company\njohn.doe@example.com,Changed Inc\nnew.lead@example.com,Mine Ltd\n"
+
+    report = import_csv(engine_or_session=clean_db, entity="leads", source=data, actor=rep, skip_bad_rows=True)
+
+    assert report.inserted == 1
+    (error,) = report.errors
+    assert (error.row_number, error.field) == (2, "email") and "permission denied" in error.reason
+    stored = leads(clean_db)
+    assert stored["new.lead@example.com"]["owner_id"] == rep.id
+    assert stored["john.doe@example.com"]["company"] == "Acme Corp"
