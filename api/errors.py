@@ -10,6 +10,7 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
+from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from core.warehouse import WarehouseMissing
@@ -127,6 +128,13 @@ def _warehouse_missing(_: Request, exc: Exception) -> JSONResponse:
     return JSONResponse(error_body(str(exc), field=None), status_code=503)
 
 
+def _unstorable_value(_: Request, exc: Exception) -> JSONResponse:
+    # PostgreSQL refused a value the schemas let through (a NUL character, an out-of-range number):
+    # bad input, not a server fault. The transaction has been rolled back; nothing changed.
+    reason = str(getattr(exc, "orig", exc)).strip().splitlines()[0]
+    return JSONResponse(error_body(f"A value in the request cannot be stored: {reason}"), status_code=422)
+
+
 def _unexpected(_: Request, exc: Exception) -> JSONResponse:
     log.exception("unhandled error", exc_info=exc)
     return JSONResponse(error_body("Internal error: the request could not be completed."), status_code=500)
@@ -138,4 +146,5 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(WarehouseMissing, _warehouse_missing)
+    app.add_exception_handler(DataError, _unstorable_value)
     app.add_exception_handler(Exception, _unexpected)

@@ -14,7 +14,7 @@ from api.deps import CurrentActor
 from api.errors import responses
 from api.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyOut, Me, TokenResponse
 from core.db import transaction
-from crm.errors import DomainError
+from crm.errors import DomainError, ValidationFailed
 from crm.users import authenticate
 
 router = APIRouter(prefix="/api/v1", tags=["auth"])
@@ -23,6 +23,8 @@ router = APIRouter(prefix="/api/v1", tags=["auth"])
 @router.post("/auth/token", response_model=TokenResponse, responses=responses(401, 422, 429))
 def sign_in(form: Annotated[OAuth2PasswordRequestForm, Depends()]) -> TokenResponse:
     """Exchange email (``username``) and password for a short-lived bearer token."""
+    if "\x00" in form.username or "\x00" in form.password:
+        raise ValidationFailed([("username" if "\x00" in form.username else "password", "contains a NUL character")])
     with transaction() as session:
         user = authenticate(session=session, email=form.username, password=form.password)
         token = issue_token(user_id=user.id)

@@ -94,3 +94,9 @@ def test_only_admins_manage_api_keys(client: TestClient, people) -> None:
         headers = people[who].headers
         assert client.post("/api/v1/api-keys", json={"name": "x"}, headers=headers).status_code == 403
         assert client.get("/api/v1/api-keys", headers=headers).status_code == 403
+
+
+def test_nul_character_in_credentials_gets_422_not_a_server_error(client: TestClient, people) -> None:
+    response = client.post("/api/v1/auth/token", data={"username": "\x00", "password": "x"})
+    assert response.status_code == 422
+    assert response.json()["detail"]["field"] == "username"

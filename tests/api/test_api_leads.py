@@ -183,3 +183,12 @@ def test_unknown_lead_id_gets_404_and_malformed_id_422(client: TestClient, peopl
     malformed = client.get("/api/v1/leads/not-a-uuid", headers=headers)
     assert malformed.status_code == 422
     assert malformed.json()["detail"]["field"] == "lead_id"
+
+
+def test_nul_character_in_a_field_gets_422_and_stores_nothing(client: TestClient, people, new_lead) -> None:
+    response = client.post("/api/v1/leads", json=new_lead(company="Acme\x00Corp"), headers=people["rep"].headers)
+    assert response.status_code == 422
+    assert response.json()["detail"]["message"]
+    assert client.get("/api/v1/leads", headers=people["rep"].headers).json()["pagination"]["total"] == 0
+    search = client.get("/api/v1/leads?q=a%00b", headers=people["rep"].headers)
+    assert search.status_code == 422
