@@ -9,9 +9,9 @@ import polars as pl
 from analytics.dimensions import LEAD_DIMENSIONS, STAGE_ORDER, dimension_sql, stages_values_sql
 from analytics.filters import ALL, MetricFilter
 from analytics.query import Source, run
-from analytics.stats import days_between, utc_day, utc_month, with_rate
+from analytics.stats import with_rate
 
-DAYS_TO_CONVERT = days_between("created_at", "converted_at")
+DAYS_TO_CONVERT = "days_to_convert"  # the mart's (converted_at − created_at) in days
 
 
 def conversion_by(dimension: str, filters: MetricFilter = ALL, *, con: Source = None) -> pl.DataFrame:
@@ -20,7 +20,7 @@ def conversion_by(dimension: str, filters: MetricFilter = ALL, *, con: Source = 
     Grain: one row per value of ``dimension`` (source, owner, team, territory, cohort_month).
     """
     key, label = dimension_sql(dimension, LEAD_DIMENSIONS)
-    cond, params = filters.where(date_expr=utc_day("created_at"))
+    cond, params = filters.where(date_expr="created_on")
     frame = run(
         f"""
         SELECT CAST({key} AS VARCHAR) AS key, coalesce(CAST({label} AS VARCHAR), '(none)') AS label,
@@ -44,7 +44,7 @@ def conversion_rate_by_source(filters: MetricFilter = ALL, *, con: Source = None
 
 def time_to_convert(filters: MetricFilter = ALL, *, con: Source = None) -> pl.DataFrame:
     """Days from lead creation to conversion for converted leads created in the range: count, median, P90."""
-    cond, params = filters.where(date_expr=utc_day("created_at"))
+    cond, params = filters.where(date_expr="created_on")
     return run(
         f"""
         SELECT count(*) AS count_converted,
@@ -72,24 +72,37 @@ def cohort_conversion_curves(
     Grain: one row per cohort month × k. Only leads at least k months old at ``as_of`` count in the
     denominator for k, so a young cohort is compared on the months it has actually lived.
     """
-    cond, params = filters.where(date_expr=utc_day("created_at"))
+    cond, params = filters.where(date_expr="created_on")
+    moment = _utc_naive(as_of)
     frame = run(
         f"""
         WITH l AS (
-            SELECT {utc_month("created_at")} AS cohort_on, created_at AT TIME ZONE 'UTC' AS created,
+            SELECT created_month AS cohort_on, created_at AT TIME ZONE 'UTC' AS created,
                    CASE WHEN is_converted THEN converted_at AT TIME ZONE 'UTC' END AS converted
             FROM leads WHERE {cond}
-        ), k AS (SELECT unnest(range(1, ?::BIGINT + 1)) AS months_since_created)
+        ), months AS (
+            SELECT cohort_on, created, converted, date_diff('month', created, ?::TIMESTAMP) AS age_m,
+                   date_diff('month', created, converted) AS convert_m
+            FROM l
+        ), per_lead AS (  -- whole months lived by as_of; months needed to convert (NULL = not converted)
+            SELECT cohort_on,
+                   age_m - CASE WHEN created + to_months(age_m) > ?::TIMESTAMP THEN 1 ELSE 0 END AS age_months,
+                   convert_m + CASE WHEN created + to_months(convert_m) < converted THEN 1 ELSE 0 END
+                       AS months_to_convert
+            FROM months
+        ), g AS (SELECT cohort_on, age_months, months_to_convert, count(*) AS n FROM per_lead GROUP BY ALL),
+        k AS (SELECT unnest(range(1, ?::BIGINT + 1)) AS months_since_created)
         SELECT cohort_on, strftime(cohort_on, '%Y-%m') AS cohort_month, months_since_created,
-               count(*) FILTER (WHERE created + to_months(months_since_created) <= ?) AS count_leads,
-               count(*) FILTER (WHERE created + to_months(months_since_created) <= ?
-                                AND converted <= created + to_months(months_since_created)) AS count_converted,
-               count(*) AS cohort_size
-        FROM l CROSS JOIN k
+               CAST(coalesce(sum(n) FILTER (WHERE age_months >= months_since_created), 0) AS BIGINT) AS count_leads,
+               CAST(coalesce(sum(n) FILTER (WHERE age_months >= months_since_created
+                                            AND months_to_convert <= months_since_created), 0) AS BIGINT)
+                   AS count_converted,
+               CAST(sum(n) AS BIGINT) AS cohort_size
+        FROM g CROSS JOIN k
         GROUP BY ALL HAVING count_leads > 0
         ORDER BY cohort_on, months_since_created
         """,
-        [*params, max_months, _utc_naive(as_of), _utc_naive(as_of)],
+        [*params, moment, moment, max_months],
         con=con,
     )
     frame = frame.with_columns((pl.col("count_leads") == pl.col("cohort_size")).alias("is_complete"))
@@ -102,7 +115,7 @@ def stage_funnel(filters: MetricFilter = ALL, *, con: Source = None) -> pl.DataF
     A deal has reached a stage when it has ever been in it or in a later one (closed_lost does not count
     as a stage reached). Grain: one row per stage from prospecting to closed_won.
     """
-    cond, params = filters.where(date_expr=utc_day("created_at"))
+    cond, params = filters.where(date_expr="created_on")
     funnel = tuple(s for s in STAGE_ORDER if s != "closed_lost")
     frame = run(
         f"""

@@ -11,7 +11,7 @@ from analytics.filters import ALL, MetricFilter
 from analytics.query import Source, run
 from analytics.stats import days_between, utc_day, with_rate
 
-CLOSED_ON = utc_day("closed_at")
+CLOSED_ON = "closed_on"  # the mart's UTC close date
 CYCLE_DAYS = days_between("created_at", "closed_at")
 
 
@@ -142,13 +142,26 @@ def stage_duration(filters: MetricFilter = ALL, *, con: Source = None) -> pl.Dat
     )
 
 
-def stale_deals(filters: MetricFilter = ALL, *, as_of: dt.datetime | None = None, con: Source = None) -> pl.DataFrame:
-    """Open deals that have sat in their stage longer than that stage's P90 (over all finished visits)."""
+def stage_p90_days(*, con: Source = None) -> dict[str, float]:
+    """Each open stage's P90 of days per finished visit, over the whole history and all owners."""
+    frame = run(f"SELECT stage, quantile_cont(days, 0.9) AS p90 FROM ({_STAGE_VISITS}) GROUP BY 1", con=con)
+    return {stage: float(p90) for stage, p90 in frame.rows() if p90 is not None}
+
+
+def stale_deals(
+    filters: MetricFilter = ALL,
+    *,
+    as_of: dt.datetime | None = None,
+    stage_p90: dict[str, float] | None = None,
+    con: Source = None,
+) -> pl.DataFrame:
+    """Open deals that have sat in their stage longer than that stage's P90 (see :func:`stage_p90_days`)."""
     moment = as_of or dt.datetime.now(dt.UTC)
+    p90 = stage_p90 if stage_p90 is not None else stage_p90_days(con=con)
     cond, params = filters.where(alias="o")
     return run(
         f"""
-        WITH p90 AS (SELECT stage, quantile_cont(days, 0.9) AS stage_p90_days FROM ({_STAGE_VISITS}) GROUP BY 1),
+        WITH p90 AS (SELECT unnest(?::VARCHAR[]) AS stage, unnest(?::DOUBLE[]) AS stage_p90_days),
         current_stage AS (
             SELECT o.opportunity_id, o.name, o.account_name, o.owner_name, o.team_name, o.territory_name, o.stage,
                    CAST(o.amount AS DOUBLE) AS amount, o.expected_close_on,
@@ -160,7 +173,7 @@ def stale_deals(filters: MetricFilter = ALL, *, as_of: dt.datetime | None = None
         WHERE current_days > stage_p90_days
         ORDER BY current_days / nullif(stage_p90_days, 0) DESC NULLS FIRST, name
         """,
-        [moment, *params],
+        [list(p90), list(p90.values()), moment, *params],
         con=con,
     )
 

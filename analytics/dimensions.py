@@ -7,7 +7,6 @@ from typing import Any, Protocol
 import polars as pl
 
 from analytics.query import Source, run
-from analytics.stats import utc_month
 
 OPEN_STAGES = ("prospecting", "discovery", "proposal", "negotiation")
 STAGES = (*OPEN_STAGES, "closed_won", "closed_lost")
@@ -26,7 +25,7 @@ LEAD_DIMENSIONS: dict[str, tuple[str, str]] = {
     "owner": ("owner_id", "owner_name"),
     "team": ("team_id", "team_name"),
     "territory": ("territory_id", "territory_name"),
-    "cohort_month": (f"strftime({utc_month('created_at')}, '%Y-%m')", f"strftime({utc_month('created_at')}, '%Y-%m')"),
+    "cohort_month": ("strftime(created_month, '%Y-%m')", "strftime(created_month, '%Y-%m')"),
 }
 
 

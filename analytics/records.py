@@ -9,16 +9,15 @@ import polars as pl
 from analytics.dimensions import LEAD_DIMENSIONS, OPPORTUNITY_DIMENSIONS, dimension_sql
 from analytics.filters import ALL, MetricFilter
 from analytics.query import Source, run
-from analytics.stats import days_between, utc_day
 
 DealState = Literal["open", "won", "lost", "closed", "created"]
 # which deals each state selects, and the date the range applies to (None = the range does not apply)
 _STATES: dict[str, tuple[str, str | None]] = {
     "open": ("is_open", None),
-    "won": ("is_won AND closed_at IS NOT NULL", utc_day("closed_at")),
-    "lost": ("stage = 'closed_lost' AND closed_at IS NOT NULL", utc_day("closed_at")),
-    "closed": ("is_closed AND closed_at IS NOT NULL", utc_day("closed_at")),
-    "created": ("TRUE", utc_day("created_at")),
+    "won": ("is_won AND closed_at IS NOT NULL", "closed_on"),
+    "lost": ("stage = 'closed_lost' AND closed_at IS NOT NULL", "closed_on"),
+    "closed": ("is_closed AND closed_at IS NOT NULL", "closed_on"),
+    "created": ("TRUE", "created_on"),
 }
 DEAL_COLUMNS = (
     "opportunity_id, name, account_name, owner_name, team_name, territory_name, source, stage, "
@@ -26,7 +25,7 @@ DEAL_COLUMNS = (
 )
 LEAD_COLUMNS = (
     "lead_id, full_name, email, company, source, status, score, owner_name, team_name, territory_name, "
-    f"created_at, converted_at, {days_between('created_at', 'converted_at')} AS days_to_convert"
+    "created_at, converted_at, days_to_convert"
 )
 
 
@@ -70,7 +69,7 @@ def leads_behind(
     con: Source = None,
 ) -> pl.DataFrame:
     """Leads created in the range matching the filter and segment (optionally only (un)converted ones)."""
-    cond, params = filters.where(date_expr=utc_day("created_at"))
+    cond, params = filters.where(date_expr="created_on")
     segment, segment_params = _segment(dimension, key, LEAD_DIMENSIONS)
     converted_cond = "TRUE" if converted is None else ("is_converted" if converted else "NOT is_converted")
     return run(

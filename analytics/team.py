@@ -8,7 +8,7 @@ import polars as pl
 
 from analytics.filters import ALL, MetricFilter
 from analytics.query import Source, run
-from analytics.stats import utc_day, with_rate
+from analytics.stats import with_rate
 
 _REPS = "(SELECT user_id AS owner_id, name AS owner_name, team_id, team_name, territory_id FROM users)"
 
@@ -30,7 +30,7 @@ def rep_leaderboard(filters: MetricFilter = ALL, *, con: Source = None) -> pl.Da
     cond, params = filters.where(alias="r", source=False)
     start = filters.start_on or dt.date(1900, 1, 1)
     end = filters.end_on or dt.date(2999, 12, 31)
-    closed_on = utc_day("closed_at")
+    closed_on = "closed_on"
     frame = run(
         f"""
         WITH r AS (SELECT * FROM {_REPS} r WHERE {cond}),
@@ -85,7 +85,7 @@ def pipeline_coverage(
     if by not in group:
         raise ValueError(f"by must be one of {', '.join(group)}; got {by!r}")
     key, label = group[by]
-    closed_on = utc_day("closed_at")
+    closed_on = "closed_on"
     frame = run(
         f"""
         WITH r AS (SELECT * FROM {_REPS} r WHERE {cond}),

@@ -6,7 +6,7 @@ import streamlit as st
 
 from analytics.pipeline import deals_behind_change, pipeline_change_summary
 from ui import charts
-from ui.dashboards import chart, data_table, drilldown, empty_state, metric
+from ui.dashboards import chart, data_table, drilldown, empty_state, metric, stale_deals
 from ui.dashboards_page import start_dashboard
 from ui.kpi import format_value
 
@@ -79,7 +79,7 @@ elif from_day and to_day:
 
 st.subheader("Stale deals")
 st.caption("Open deals that have been in their stage longer than 90 % of past visits to that stage (its P90).")
-stale = metric("stale_deals", filters, as_of=dt.datetime.now(dt.UTC).replace(minute=0, second=0, microsecond=0))
+stale = stale_deals(filters, as_of=dt.datetime.now(dt.UTC).replace(minute=0, second=0, microsecond=0))
 if not empty_state(stale, "No stale deals in these filters — nothing is stuck beyond its stage's P90."):
     st.caption(
         f"{stale.height:,} stale deals, most overdue first"

@@ -102,6 +102,16 @@ def metric(name: str, filters: MetricFilter, *args: Any, **kwargs: Any) -> pl.Da
 
 
 @st.cache_data(ttl=60, show_spinner=False)
+def _stage_p90(mtime: float) -> dict[str, float]:
+    return deals.stage_p90_days()
+
+
+def stale_deals(filters: MetricFilter, *, as_of: dt.datetime) -> pl.DataFrame:
+    """Stale deals; the stage P90s are computed once per published warehouse, whatever the filter."""
+    return metric("stale_deals", filters, as_of=as_of, stage_p90=_stage_p90(require_warehouse()))
+
+
+@st.cache_data(ttl=60, show_spinner=False)
 def _options(visible_key: str, mtime: float) -> dict[str, pl.DataFrame]:
     visible = json.loads(visible_key)
     return filter_options(None if visible is None else tuple(visible))

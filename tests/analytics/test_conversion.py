@@ -14,6 +14,7 @@ from analytics.conversion import (
     time_to_convert,
 )
 from analytics.filters import MetricFilter
+from tests.analytics.tiny_warehouse import build_warehouse
 
 Q1 = MetricFilter(start_on=dt.date(2026, 1, 1), end_on=dt.date(2026, 3, 31))
 AS_OF = dt.datetime(2026, 4, 15, tzinfo=dt.UTC)
@@ -98,3 +99,15 @@ def test_no_data_gives_empty_frames_not_errors(empty):
     assert cohort_conversion_curves(Q1, as_of=AS_OF, con=empty).is_empty()
     assert time_to_convert(Q1, con=empty)["count_converted"][0] == 0
     assert stage_funnel(Q1, con=empty)["count_reached"].to_list() == [0, 0, 0, 0, 0]
+
+
+def test_cohort_months_are_calendar_months_from_a_month_end(tmp_path):
+    leads = [
+        ("x1", "web", "ann", "2026-01-31T00:00:00", "2026-02-28T00:00:00"),  # exactly one month later
+        ("x2", "web", "ann", "2026-01-31T00:00:00", "2026-03-01T00:00:00"),
+    ]
+    path = build_warehouse(tmp_path / "month_end.duckdb", leads=leads, deals={}, quotas=[])
+    on_31_march = cohort_conversion_curves(as_of=dt.datetime(2026, 3, 31, tzinfo=dt.UTC), con=path)
+    assert on_31_march.select("months_since_created", "count_converted", "count_leads").rows() == [(1, 1, 2), (2, 2, 2)]
+    on_30_march = cohort_conversion_curves(as_of=dt.datetime(2026, 3, 30, tzinfo=dt.UTC), con=path)
+    assert on_30_march["months_since_created"].to_list() == [1]

@@ -12,6 +12,7 @@ from analytics.deals import (
     sales_cycle_length,
     sales_velocity,
     stage_duration,
+    stage_p90_days,
     stale_deals,
     win_rate,
 )
@@ -108,3 +109,9 @@ def test_no_data_gives_empty_results_not_errors(empty):
     assert stage_duration(Q1, con=empty)["count_visits"].to_list() == [0, 0, 0, 0]
     assert stale_deals(con=empty).is_empty()
     assert lost_reasons(Q1, con=empty).is_empty()
+
+
+def test_stage_p90_benchmarks_cover_all_finished_visits(tiny):
+    assert stage_p90_days(con=tiny) == pytest.approx(
+        {"prospecting": 20.5, "discovery": 15.6, "proposal": 18.4, "negotiation": 27 + 4 / 24}
+    )
