@@ -1,4 +1,6 @@
-"""Conversion-drop signal: is the latest cohort's conversion significantly below the trailing rate?
+"""Conversion monitoring: the conversion-rate gauge and the conversion-drop signal.
+
+Drop signal: is the latest cohort's conversion significantly below the trailing rate?
 
 Per source and per owner, leads are grouped into cohorts by creation time and each lead's outcome is
 "converted within ``horizon_days`` of creation", so every cohort is measured the same way and young
@@ -20,8 +22,12 @@ import math
 
 import polars as pl
 
+from analytics.conversion import conversion_rate_by_source
+from analytics.filters import MetricFilter
 from analytics.query import Source, run
-from core.metrics import CONVERSION_DROP, CONVERSION_DROP_ZSCORE
+from core.metrics import CONVERSION_DROP, CONVERSION_DROP_ZSCORE, LEAD_CONVERSION_RATE
+
+RATE_WINDOW_DAYS = 90
 
 DIMENSIONS = ("source", "owner")
 Z_CRITICAL = -2.326  # one-sided, alpha = 0.01
@@ -185,3 +191,21 @@ def export_conversion_drop(signals: pl.DataFrame | None = None) -> pl.DataFrame:
         CONVERSION_DROP.labels(**labels).set(1.0 if row["is_drop"] else 0.0)
         CONVERSION_DROP_ZSCORE.labels(**labels).set(row["z"] or 0.0)
     return signals
+
+
+def export_conversion_rates(*, as_of: dt.date | None = None, con: Source = None) -> pl.DataFrame:
+    """Set ``sales_lead_conversion_rate{source}`` from ``conversion_rate_by_source`` over the last 90 days."""
+    end_on = as_of or dt.datetime.now(dt.UTC).date()
+    window = MetricFilter(start_on=end_on - dt.timedelta(days=RATE_WINDOW_DAYS - 1), end_on=end_on)
+    rates = conversion_rate_by_source(window, con=con)
+    LEAD_CONVERSION_RATE.clear()
+    for row in rates.iter_rows(named=True):
+        if row["conversion_rate"] is not None:
+            LEAD_CONVERSION_RATE.labels(source=row["label"]).set(row["conversion_rate"])
+    return rates
+
+
+def export_conversion_metrics() -> None:
+    """Refresh both conversion gauges from the serving warehouse (the scrape refresher of app and API)."""
+    export_conversion_rates()
+    export_conversion_drop()

@@ -63,7 +63,10 @@ LEAD_CREATION_FAILURES = Counter(
 )
 LEAD_CONVERSIONS = Counter("sales_lead_conversions_total", "Leads converted into opportunities", ["source"])
 LEAD_CONVERSION_RATE = Gauge(
-    "sales_lead_conversion_rate", "Share of leads created in the last 90 days that converted", ["source"], registry=None
+    "sales_lead_conversion_rate",
+    "Share of leads created in the last 90 days that converted (analytics.conversion)",
+    ["source"],
+    registry=None,
 )
 CONVERSION_DROP = Gauge(
     "sales_conversion_drop",
@@ -191,7 +194,7 @@ class WarehouseCollector(Collector):
     """Warehouse-derived gauges, recomputed at most every ``every_seconds`` when scraped.
 
     Refreshers are callables run on scrape (``register_scrape_refresher``); the built-in one sets the
-    open pipeline by stage and territory, conversion by source and the warehouse's data-as-of time.
+    open pipeline by stage and territory and the warehouse's data-as-of time.
     A failing refresher is logged and counted; the scrape still answers.
     """
 
@@ -234,18 +237,17 @@ class WarehouseCollector(Collector):
 
 
 def refresh_warehouse_gauges(path: Any = None) -> None:
-    """Set open pipeline, conversion rate and data-as-of from the serving warehouse (no-op if none yet)."""
+    """Set open pipeline and data-as-of from the serving warehouse (no-op if none yet).
+
+    Conversion gauges are set by ``analytics.drift.export_conversion_metrics`` (registered by app and API),
+    so they use the analytics definition of conversion.
+    """
     from core.warehouse import WarehouseMissing, read_rows
 
     try:
         pipeline = read_rows(
             "SELECT stage, coalesce(territory_name, 'unassigned'), sum(amount)::DOUBLE "
             "FROM opportunities WHERE is_open GROUP BY ALL",
-            path=path,
-        )
-        conversion = read_rows(
-            "SELECT coalesce(source, 'unknown'), avg(CASE WHEN is_converted THEN 1.0 ELSE 0.0 END)::DOUBLE "
-            "FROM leads WHERE created_at >= now() - INTERVAL 90 DAY GROUP BY ALL",
             path=path,
         )
         as_of = read_rows(
@@ -256,9 +258,6 @@ def refresh_warehouse_gauges(path: Any = None) -> None:
     ACTIVE_PIPELINE_AMOUNT.clear()
     for stage, territory, amount in pipeline:
         ACTIVE_PIPELINE_AMOUNT.labels(stage=stage, territory=territory).set(amount or 0.0)
-    LEAD_CONVERSION_RATE.clear()
-    for source, rate in conversion:
-        LEAD_CONVERSION_RATE.labels(source=source).set(rate or 0.0)
     if as_of and as_of[0][0] is not None:
         WAREHOUSE_DATA_AS_OF.set(as_of[0][0])
 

@@ -13,10 +13,12 @@ from analytics.drift import (
     conversion_drop_signals,
     detect_conversion_drops,
     export_conversion_drop,
+    export_conversion_metrics,
+    export_conversion_rates,
     lower_tail_p,
     two_proportion_z,
 )
-from core.metrics import CONVERSION_DROP, CONVERSION_DROP_ZSCORE
+from core.metrics import CONVERSION_DROP, CONVERSION_DROP_ZSCORE, LEAD_CONVERSION_RATE
 
 AS_OF = dt.datetime(2026, 6, 30, 12, tzinfo=dt.UTC)
 RECENT_DAY = AS_OF - dt.timedelta(days=10)  # inside the recent cohort [as_of-14d, as_of-7d)
@@ -177,3 +179,39 @@ def test_export_sets_one_gauge_per_tested_group_and_drops_stale_ones():
     assert samples == {("source", "webinar"): 1.0, ("owner", "Ana"): 1.0}
     zscores = {s.labels["value"]: s.value for m in CONVERSION_DROP_ZSCORE.collect() for s in m.samples}
     assert zscores["webinar"] < -3
+
+
+def _rates_warehouse(path: Path, today: dt.date) -> None:
+    with duckdb.connect(str(path)) as con:
+        con.execute(
+            "CREATE TABLE leads AS SELECT * FROM (VALUES "
+            "('web', ?::DATE, true, 3.0), ('web', ?::DATE, false, NULL), "
+            "('event', ?::DATE, true, 1.0), ('event', ?::DATE, true, 2.0)) "
+            "t(source, created_on, is_converted, days_to_convert)",
+            [today, today - dt.timedelta(days=89), today - dt.timedelta(days=10), today - dt.timedelta(days=90)],
+        )
+
+
+def test_conversion_rate_gauge_uses_the_analytics_definition_over_90_days(tmp_path: Path):
+    path = tmp_path / "warehouse.duckdb"
+    today = dt.date(2026, 6, 30)
+    _rates_warehouse(path, today)
+    LEAD_CONVERSION_RATE.labels(source="gone").set(1)
+    export_conversion_rates(as_of=today, con=path)
+    samples = {s.labels["source"]: s.value for m in LEAD_CONVERSION_RATE.collect() for s in m.samples}
+    assert samples == {"web": 0.5, "event": 1.0}  # the event lead 90 days old is outside the window
+
+
+def test_the_scrape_refresher_sets_both_conversion_gauges(warehouse_path: Path):
+    today = dt.datetime.now(dt.UTC).date()
+    _rates_warehouse(warehouse_path, today)
+    with duckdb.connect(str(warehouse_path)) as con:
+        con.execute("ALTER TABLE leads ADD COLUMN owner_id VARCHAR")
+        con.execute("ALTER TABLE leads ADD COLUMN owner_name VARCHAR")
+        con.execute("ALTER TABLE leads ADD COLUMN created_at TIMESTAMPTZ")
+        con.execute("ALTER TABLE leads ADD COLUMN converted_at TIMESTAMPTZ")
+        con.execute("UPDATE leads SET created_at = created_on::TIMESTAMPTZ")
+    CONVERSION_DROP.labels(dimension="source", value="stale").set(1)
+    export_conversion_metrics()
+    assert {s.labels["source"] for m in LEAD_CONVERSION_RATE.collect() for s in m.samples} == {"web", "event"}
+    assert not [s for m in CONVERSION_DROP.collect() for s in m.samples]  # too few leads to test: nothing exported

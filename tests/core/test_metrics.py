@@ -133,7 +133,6 @@ def test_warehouse_gauges_come_from_the_serving_file(tmp_path: Path):
     assert _value("sales_active_pipeline_amount", stage="proposal", territory="West") == 150.0
     assert _value("sales_active_pipeline_amount", stage="discovery", territory="unassigned") == 10.0
     assert _value("sales_active_pipeline_amount", stage="closed_won", territory="West") is None
-    assert _value("sales_lead_conversion_rate", source="web") == 0.5
     assert _value("sales_warehouse_data_as_of_timestamp_seconds") == 1_795_860_000.0
 
 
