@@ -19,7 +19,13 @@ from sqlalchemy import Engine
 
 from core.db import database_url, libpq_url
 from crm.demo_data import DEMO_PASSWORD, TERRITORIES, DemoGenerator, LeadScorer, reps_for
-from crm.demo_load import copy_frames, drop_deferred_schema, restore_deferred_schema
+from crm.demo_load import (
+    copy_frames,
+    disable_touch_triggers,
+    drop_deferred_schema,
+    enable_triggers,
+    restore_deferred_schema,
+)
 from crm.errors import DomainError
 from crm.security import hash_password
 
@@ -41,11 +47,12 @@ MUST_BE_EMPTY: tuple[str, ...] = ("leads", "opportunities", "accounts", "territo
 
 @dataclass(frozen=True)
 class SeedResult:
-    """What a seed run loaded: rows per table, wall-clock seconds, and the truth frame."""
+    """What a seed run loaded: rows per table, wall-clock seconds, the truth, index rebuild times."""
 
     counts: dict[str, int]
     seconds: float
     truth: pl.DataFrame
+    statement_seconds: dict[str, float]
 
     def summary(self) -> str:
         """One line: counts per table and the time taken."""
@@ -146,8 +153,10 @@ def seed_demo(
             conn.execute("LOCK TABLE " + ", ".join(SEED_TABLES) + " IN SHARE ROW EXCLUSIVE MODE")
             _refuse_unless_empty(conn, leads)
             deferred = drop_deferred_schema(conn, index_tables=BULK_TABLES, fk_tables=SEED_TABLES)
-            counts = copy_frames(conn, generator.tables(), report)
-            restore_deferred_schema(conn, deferred, report)
+            triggers = disable_touch_triggers(conn, BULK_TABLES)
+            counts = copy_frames(conn, generator.tables(), report, freeze=BULK_TABLES)
+            enable_triggers(conn, triggers)
+            phase_seconds = restore_deferred_schema(conn, deferred, report)
         report("committed")
         conn.autocommit = True
         for table in SEED_TABLES:
@@ -158,7 +167,9 @@ def seed_demo(
     if truth_path is not None:
         write_truth(truth, truth_path)
         report(f"wrote {truth.height:,} true probabilities to {truth_path}")
-    return SeedResult(counts=counts, seconds=time.perf_counter() - started, truth=truth)
+    return SeedResult(
+        counts=counts, seconds=time.perf_counter() - started, truth=truth, statement_seconds=phase_seconds
+    )
 
 
 def write_truth(truth: pl.DataFrame, path: Path) -> None:

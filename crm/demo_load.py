@@ -13,6 +13,7 @@ from __future__ import annotations
 import io
 import queue
 import threading
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
@@ -27,7 +28,7 @@ class DeferredSchema:
     """Definitions dropped before the load, to re-create after it (keys, then indexes, then FKs)."""
 
     keys: list[tuple[str, str, str]] = field(default_factory=list)  # (table, name, definition)
-    indexes: list[str] = field(default_factory=list)  # CREATE INDEX statements
+    indexes: list[tuple[str, str]] = field(default_factory=list)  # (name, CREATE INDEX statement)
     foreign_keys: list[tuple[str, str, str]] = field(default_factory=list)
 
 
@@ -66,28 +67,74 @@ def drop_deferred_schema(
         """,
         {"ix": list(index_tables)},
     ).fetchall()
-    saved.indexes = [definition for _, definition in index_rows]
+    saved.indexes = [(name, definition) for name, definition in index_rows]
     for table, name, _ in saved.foreign_keys:
         cur.execute(f'ALTER TABLE {table} DROP CONSTRAINT "{name}"')
     for table, name, _ in saved.keys:
         cur.execute(f'ALTER TABLE {table} DROP CONSTRAINT "{name}"')
     for name, _ in index_rows:
         cur.execute(f"DROP INDEX {name}")
+    # The tables are empty (checked under lock): truncating them lets COPY write frozen rows, so
+    # nobody has to rewrite every page later to set hint bits.
+    cur.execute("TRUNCATE " + ", ".join(index_tables))
     return saved
 
 
-def restore_deferred_schema(conn: psycopg.Connection, saved: DeferredSchema, progress: Callable[[str], None]) -> None:
-    """Re-create what :func:`drop_deferred_schema` dropped; raises if the loaded rows break a constraint."""
+def restore_deferred_schema(
+    conn: psycopg.Connection, saved: DeferredSchema, progress: Callable[[str], None]
+) -> dict[str, float]:
+    """Re-create what :func:`drop_deferred_schema` dropped (seconds per statement); raises on a broken rule."""
     cur = conn.cursor()
+    seconds: dict[str, float] = {}
+
+    def run(label: str, statement: str) -> None:
+        started = time.perf_counter()
+        cur.execute(statement)
+        seconds[label] = time.perf_counter() - started
+
     for table, name, definition in saved.keys:
-        cur.execute(f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {definition}')
+        run(name, f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {definition}')
     progress(f"rebuilt {len(saved.keys)} primary and unique keys")
-    for definition in saved.indexes:
-        cur.execute(definition)
+    for name, definition in saved.indexes:
+        run(name, definition)
     progress(f"rebuilt {len(saved.indexes)} indexes")
     for table, name, definition in saved.foreign_keys:
-        cur.execute(f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {definition}')
+        run(name, f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {definition}')
     progress(f"validated {len(saved.foreign_keys)} foreign keys")
+    return seconds
+
+
+def disable_touch_triggers(conn: psycopg.Connection, tables: tuple[str, ...]) -> list[tuple[str, str]]:
+    """Disable the ``updated_at`` triggers of ``tables`` whose column default gives the same value.
+
+    The triggers set ``updated_at := now()`` on insert; ``now()`` is also the column default, and
+    both are the transaction's start time, so rows loaded without the column get exactly what the
+    trigger would have written, without running PL/pgSQL once per row. ``version`` keeps its
+    default 1 either way. Returns (table, trigger) pairs for :func:`enable_triggers`.
+    """
+    rows = conn.execute(
+        """
+        SELECT t.tgrelid::regclass::text, t.tgname
+        FROM pg_trigger t
+        JOIN pg_proc p ON p.oid = t.tgfoid
+        JOIN pg_attribute a ON a.attrelid = t.tgrelid AND a.attname = 'updated_at'
+        JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+        WHERE t.tgrelid = ANY(%(tables)s::regclass[]) AND NOT t.tgisinternal AND t.tgenabled <> 'D'
+          AND p.proname IN ('touch_updated_at', 'touch_updated_at_and_version')
+          AND pg_get_expr(d.adbin, d.adrelid) = 'now()'
+        ORDER BY 1, 2
+        """,
+        {"tables": list(tables)},
+    ).fetchall()
+    for table, trigger in rows:
+        conn.execute(f'ALTER TABLE {table} DISABLE TRIGGER "{trigger}"')
+    return [(table, trigger) for table, trigger in rows]
+
+
+def enable_triggers(conn: psycopg.Connection, triggers: list[tuple[str, str]]) -> None:
+    """Re-enable triggers disabled by :func:`disable_touch_triggers`."""
+    for table, trigger in triggers:
+        conn.execute(f'ALTER TABLE {table} ENABLE TRIGGER "{trigger}"')
 
 
 def csv_payload(frame: pl.DataFrame) -> memoryview:
@@ -101,8 +148,13 @@ def copy_frames(
     conn: psycopg.Connection,
     frames: Iterable[tuple[str, pl.DataFrame]],
     progress: Callable[[str], None],
+    *,
+    freeze: tuple[str, ...] = (),
 ) -> dict[str, int]:
-    """COPY each (table, frame) in order; a worker thread loads while the next frame is generated."""
+    """COPY each (table, frame) in order (``freeze``: tables truncated in this transaction).
+
+    A worker thread loads while the next frame is generated.
+    """
     work: queue.Queue[tuple[str, list[str], memoryview, int] | None] = queue.Queue(maxsize=2)
     counts: dict[str, int] = {}
     failures: list[BaseException] = []
@@ -113,7 +165,8 @@ def copy_frames(
                 continue  # drain so the producer never blocks
             table, columns, payload, rows = item
             try:
-                statement = f"COPY {table} ({', '.join(columns)}) FROM STDIN (FORMAT csv)"
+                options = "FORMAT csv, FREEZE" if table in freeze else "FORMAT csv"
+                statement = f"COPY {table} ({', '.join(columns)}) FROM STDIN ({options})"
                 with conn.cursor() as cur, cur.copy(statement) as copy:
                     for start in range(0, len(payload), COPY_CHUNK):
                         copy.write(payload[start : start + COPY_CHUNK])

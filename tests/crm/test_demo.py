@@ -26,6 +26,9 @@ SELECT 'index ' || indexdef FROM pg_indexes WHERE tablename = ANY(:tables)
 UNION ALL
 SELECT 'constraint ' || conrelid::regclass::text || ' ' || conname || ' ' || pg_get_constraintdef(oid)
 FROM pg_constraint WHERE conrelid = ANY(CAST(:tables AS regclass[]))
+UNION ALL
+SELECT 'trigger ' || tgrelid::regclass::text || ' ' || tgname || ' ' || tgenabled::text
+FROM pg_trigger WHERE tgrelid = ANY(CAST(:tables AS regclass[])) AND NOT tgisinternal
 ORDER BY 1
 """
 
@@ -304,9 +307,26 @@ def test_lead_scores_are_the_product_scores(engine: Engine, seeded: SeedResult) 
         assert float(score) == pytest.approx(scoring.calculate_score(lead), abs=0.006), lead
 
 
-def test_triggers_still_stamp_updated_at_and_version(engine: Engine, seeded: SeedResult) -> None:
-    row = _rows(engine, "SELECT count(DISTINCT updated_at), min(version), max(version) FROM leads")[0]
-    assert row == (1, 1, 1)
+def test_rows_carry_the_load_time_and_version_1_and_triggers_work_afterwards(
+    engine: Engine, seeded: SeedResult
+) -> None:
+    stamps = _rows(
+        engine,
+        "SELECT DISTINCT updated_at, version FROM leads UNION SELECT DISTINCT updated_at, version FROM opportunities"
+        " UNION SELECT DISTINCT updated_at, 1 FROM opportunity_stage_history"
+        " UNION SELECT DISTINCT updated_at, version FROM users",
+    )
+    assert len(stamps) == 1 and stamps[0][1] == 1
+    with engine.connect() as conn, conn.begin() as tx:
+        row = conn.execute(
+            text(
+                "UPDATE leads SET engagement_score = 1 WHERE email = 'john.doe@example.com'"
+                " RETURNING version, updated_at > :loaded"
+            ),
+            {"loaded": stamps[0][0]},
+        ).one()
+        tx.rollback()
+    assert tuple(row) == (2, True)
 
 
 def test_indexes_keys_and_foreign_keys_are_restored(
