@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
 import time
 import uuid
 from dataclasses import dataclass
@@ -26,7 +27,7 @@ from etl import extract, lock, publish, runlog
 from etl.checks import DataCheckFailed, run_checks
 from etl.metrics import write_metrics
 from etl.specs import TABLES, spec_fingerprint
-from etl.transform import build_marts, create_staging_views
+from etl.transform import MARTS, build_marts, create_staging_views, models_fingerprint, patch_marts
 
 log = logging.getLogger(__name__)
 
@@ -131,7 +132,7 @@ def _refresh_locked(
     workers: int,
     began: float,
 ) -> RefreshResult:
-    fingerprint = spec_fingerprint()
+    fingerprint = f"{spec_fingerprint()}-{models_fingerprint()}"
     pub_tmp = publish.temp_path(serving)
     work_tmp = publish.temp_path(work)
     duck = _connect_duckdb()
@@ -174,20 +175,29 @@ def _refresh_locked(
         )
         run.source_snapshot_at = snapshot.taken_at
 
-        log.info("extracted in %.2f s: %s", time.perf_counter() - began, run.rows_extracted)
+        log.info(
+            "extracted at %.2f s (cpu %.2f s): %s", time.perf_counter() - began, time.process_time(), run.rows_extracted
+        )
         create_staging_views(duck, merged=incremental)
         _pause_for_tests("transform")
         publish.discard(pub_tmp)
-        _attach(duck, pub_tmp, "pub")
-        run.rows_in_marts = build_marts(duck, as_of=snapshot.taken_at, target="pub")
-        log.info("marts built at %.2f s", time.perf_counter() - began)
+        if incremental and _served_file_is_current(duck, serving):
+            shutil.copyfile(serving, pub_tmp)  # the served file is immutable: copying it is safe
+            log.info("patching a copy of the served file with this run's changes")
+            _attach(duck, pub_tmp, "pub")
+            run.rows_in_marts = patch_marts(duck, as_of=snapshot.taken_at, target="pub")
+        else:
+            _attach(duck, pub_tmp, "pub")
+            run.rows_in_marts = build_marts(duck, as_of=snapshot.taken_at, target="pub")
+        log.info("marts built at %.2f s (cpu %.2f s)", time.perf_counter() - began, time.process_time())
         failures = run_checks(duck)
-        log.info("checks done at %.2f s", time.perf_counter() - began)
+        log.info("checks done at %.2f s (cpu %.2f s)", time.perf_counter() - began, time.process_time())
         if failures:
             raise DataCheckFailed(failures)
         run.status = "success"
         run.finished_at = _now()
         run.duration_seconds = round(time.perf_counter() - began, 3)
+        duck.execute("DROP TABLE IF EXISTS pub.main.etl_runs")
         runlog.create_runs_table(duck, "pub.main.etl_runs")
         duck.execute("INSERT INTO pub.main.etl_runs SELECT * FROM etl_runs_previous")
         runlog.insert_run(duck, "pub", run)
@@ -196,7 +206,7 @@ def _refresh_locked(
         duck.execute("DETACH pub")
         _pause_for_tests("publish")
         publish.replace_file(pub_tmp, serving)
-        log.info("published at %.2f s", time.perf_counter() - began)
+        log.info("published at %.2f s (cpu %.2f s)", time.perf_counter() - began, time.process_time())
         _pause_for_tests("promote")
 
         new_state = runlog.State(watermark=watermark, source=source, fingerprint=fingerprint)
@@ -224,6 +234,34 @@ def _refresh_locked(
         seconds=run.duration_seconds or 0.0,
         source_snapshot_at=snapshot.taken_at,
     )
+
+
+def _served_file_is_current(duck: duckdb.DuckDBPyConnection, serving: Path) -> bool:
+    """Whether the served file holds every mart and was published by the work state's run or a later one.
+
+    Later happens when a run was killed between its publish and its promotion: patching that file with
+    the changes since the (older) work watermark is still exact, since those changes include its own.
+    """
+    if not serving.exists():
+        return False
+    try:
+        _attach(duck, serving, "served", read_only=True)
+    except duckdb.Error:
+        return False
+    try:
+        tables = {
+            r[0]
+            for r in duck.execute("SELECT table_name FROM duckdb_tables() WHERE database_name = 'served'").fetchall()
+        }
+        if not {*MARTS, "etl_runs"} <= tables:
+            return False
+        served_at, work_at = duck.execute(
+            "SELECT (SELECT max(started_at) FROM served.main.etl_runs WHERE status = 'success'), "
+            "(SELECT max(started_at) FROM memory.main.etl_runs_previous WHERE status = 'success')"
+        ).fetchall()[0]
+        return served_at is not None and work_at is not None and served_at >= work_at
+    finally:
+        duck.execute("DETACH served")
 
 
 def _attached(duck: duckdb.DuckDBPyConnection) -> set[str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -36,6 +37,14 @@ MODELS: tuple[Model, ...] = (
     Model("quotas", "one row per rep per quarter"),
 )
 MARTS: tuple[str, ...] = tuple(m.name for m in MODELS if m.published)
+
+
+def models_fingerprint() -> str:
+    """A digest of the SQL models; when they change, the next refresh rebuilds every mart."""
+    digest = hashlib.sha256()
+    for path in sorted(SQL_DIR.glob("*.sql")):
+        digest.update(path.name.encode() + path.read_bytes())
+    return digest.hexdigest()[:16]
 
 
 def model_sql(name: str) -> str:
@@ -98,3 +107,94 @@ def build_marts(duck: duckdb.DuckDBPyConnection, *, as_of: datetime, target: str
         else:
             duck.execute(f"CREATE OR REPLACE TEMP TABLE {model.name} AS {sql}")
     return counts
+
+
+def _shadow(duck: duckdb.DuckDBPyConnection, table: str, where: str) -> None:
+    """A temp view ``stg_<table>`` restricted by ``where`` that hides the full staging view of that name."""
+    duck.execute(f"CREATE OR REPLACE TEMP VIEW stg_{table} AS SELECT * FROM memory.main.stg_{table} WHERE {where}")
+
+
+def _unshadow(duck: duckdb.DuckDBPyConnection, *tables: str) -> None:
+    for table in tables:
+        duck.execute(f"DROP VIEW IF EXISTS temp.main.stg_{table}")
+
+
+def _ids(table: str) -> str:
+    """Stored keys changed (or deleted) in this run, for one replicated table."""
+    return (
+        f"SELECT id FROM memory.main.delta_{table} "
+        f"UNION SELECT record_id FROM memory.main.tombstones WHERE table_name = '{table}'"
+    )
+
+
+def patch_marts(duck: duckdb.DuckDBPyConnection, *, as_of: datetime, target: str = "pub") -> dict[str, int]:
+    """Bring a copy of the previous serving file up to date: recompute only what this run's changes touch.
+
+    Row-level marts (leads, opportunities, stage_changes, opportunity_history) get their affected keys
+    deleted and re-inserted from the merged staging views: a lead is affected when it changed or its owner,
+    the owner's team or its territory changed; an opportunity when it, its stage history, its lead, account,
+    owner, team or territory changed. Clock-dependent columns are refreshed for every row; the aggregate and
+    dimension marts (pipeline_daily, users, teams, territories, quotas) are rebuilt whole.
+    """
+    duck.execute("SET VARIABLE as_of = CAST(? AS TIMESTAMPTZ)", [as_of])
+    duck.execute(
+        "CREATE OR REPLACE TEMP MACRO utc_date(ts) AS "
+        "DATE '1970-01-01' + CAST(floor(epoch_us(ts) / 86400000000.0) AS INTEGER)"
+    )
+    create_stage_defaults(duck)
+    duck.execute(f"SET search_path = '{target}.main,temp.main,memory.main'")
+    duck.execute(
+        "CREATE OR REPLACE TEMP TABLE changed_users AS "
+        f"{_ids('users')} UNION SELECT id FROM memory.main.stg_users WHERE team_id IN ({_ids('teams')})"
+    )
+    duck.execute(f"CREATE OR REPLACE TEMP TABLE changed_territories AS {_ids('territories')}")
+    dims_changed = duck.execute(
+        "SELECT (SELECT count(*) FROM changed_users) + (SELECT count(*) FROM changed_territories)"
+    ).fetchall()[0][0]
+    by_dims = (
+        " UNION SELECT id FROM memory.main.stg_{t} WHERE owner_id IN (SELECT id FROM changed_users) "
+        "OR territory_id IN (SELECT id FROM changed_territories)"
+    )
+    duck.execute(
+        "CREATE OR REPLACE TEMP TABLE affected_leads AS "
+        + _ids("leads")
+        + (by_dims.format(t="leads") if dims_changed else "")
+    )
+    duck.execute(
+        "CREATE OR REPLACE TEMP TABLE affected_opportunities AS "
+        + _ids("opportunities")
+        + " UNION SELECT opportunity_id FROM memory.main.delta_opportunity_stage_history"
+        " UNION SELECT h.opportunity_id FROM work.main.raw_opportunity_stage_history AS h"
+        " JOIN memory.main.tombstones AS t ON t.record_id = h.id AND t.table_name = 'opportunity_stage_history'"
+        " UNION SELECT id FROM memory.main.stg_opportunities WHERE lead_id IN (SELECT id FROM affected_leads)"
+        f" OR account_id IN ({_ids('accounts')})" + (by_dims.format(t="opportunities") if dims_changed else "")
+    )
+
+    _shadow(duck, "leads", "id IN (SELECT id FROM affected_leads)")
+    duck.execute(f"DELETE FROM {target}.main.leads WHERE lead_id IN (SELECT CAST(id AS VARCHAR) FROM affected_leads)")
+    duck.execute(f"INSERT INTO {target}.main.leads BY NAME {model_sql('leads')}")
+    _unshadow(duck, "leads")
+
+    _shadow(duck, "opportunities", "id IN (SELECT id FROM affected_opportunities)")
+    _shadow(duck, "opportunity_stage_history", "opportunity_id IN (SELECT id FROM affected_opportunities)")
+    duck.execute(f"CREATE OR REPLACE TEMP TABLE int_opportunity_changes AS {model_sql('int_opportunity_changes')}")
+    for mart in ("opportunities", "stage_changes", "opportunity_history"):
+        duck.execute(
+            f"DELETE FROM {target}.main.{mart} "
+            "WHERE opportunity_id IN (SELECT CAST(id AS VARCHAR) FROM affected_opportunities)"
+        )
+        duck.execute(f"INSERT INTO {target}.main.{mart} BY NAME {model_sql(mart)}")
+    _unshadow(duck, "opportunities", "opportunity_stage_history")
+
+    duck.execute(
+        f"UPDATE {target}.main.opportunities SET "
+        "days_in_stage = epoch(getvariable('as_of') - stage_entered_at) / 86400.0, "
+        "days_open = epoch(coalesce(closed_at, getvariable('as_of')) - created_at) / 86400.0"
+    )
+    duck.execute(
+        f"UPDATE {target}.main.stage_changes SET days_in_stage = epoch(getvariable('as_of') - changed_at) / 86400.0 "
+        "WHERE valid_to_at IS NULL"
+    )
+    for mart in ("pipeline_daily", "users", "teams", "territories", "quotas"):
+        duck.execute(f"CREATE OR REPLACE TABLE {target}.main.{mart} AS {model_sql(mart)}")
+    return {mart: duck.execute(f"SELECT count(*) FROM {target}.main.{mart}").fetchall()[0][0] for mart in MARTS}

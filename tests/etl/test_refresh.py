@@ -177,6 +177,16 @@ def test_incremental_refresh_picks_up_inserts_updates_and_deletes(crm_data, data
 def test_incremental_result_equals_a_full_rebuild(crm_data, database_url, warehouse_path, tmp_path):
     refresh(full=True, url=database_url, warehouse_path=warehouse_path)
     sql(crm_data, f"UPDATE opportunities SET amount = 700 WHERE id = '{OPP_OPEN}'")
+    refresh(url=database_url, warehouse_path=warehouse_path)
+    sql(crm_data, f"UPDATE users SET name = 'Robert Rep' WHERE id = '{REP}'")  # a dimension every mart shows
+    sql(crm_data, "UPDATE teams SET name = 'Team Polar'")
+    sql(crm_data, f"UPDATE leads SET source = 'partner' WHERE id = '{LEAD_3}'")  # the won deal's source
+    sql(crm_data, f"DELETE FROM opportunity_stage_history WHERE opportunity_id = '{OPP_OPEN}'")
+    sql(crm_data, f"DELETE FROM leads WHERE id = '{LEAD_2}'")
+    refresh(url=database_url, warehouse_path=warehouse_path)
+    assert query(warehouse_path, "SELECT DISTINCT owner_name, team_name FROM opportunities") == [
+        ("Robert Rep", "Team Polar")
+    ]
     sql(crm_data, f"DELETE FROM opportunities WHERE id = '{OPP_WON}'")
     refresh(url=database_url, warehouse_path=warehouse_path)
     rebuilt = tmp_path / "rebuilt" / "warehouse.duckdb"
