@@ -6,6 +6,7 @@ edits through the ``version`` column (bumped by a database trigger on every UPDA
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -15,7 +16,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 from sqlalchemy import ColumnElement, Select, func, literal_column, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from crm import audit
 from crm.actors import Actor
@@ -33,6 +34,7 @@ SEARCH_EXPRESSION = (
     "lower(coalesce(leads.first_name, '') || ' ' || coalesce(leads.last_name, '') || ' ' || "
     "coalesce(leads.email, '') || ' ' || coalesce(leads.company, ''))"
 )
+EXACT_COUNT_LIMIT = 1_000  # above this many matches, totals are estimates (counting is the slow part)
 SCORE_FIELDS: tuple[str, ...] = ("industry", "employee_count", "annual_revenue", "title", "engagement_score")
 EDITABLE_FIELDS: tuple[str, ...] = (
     "first_name",
@@ -78,16 +80,20 @@ EXPORT_COLUMNS: tuple[str, ...] = (
 
 @dataclass(frozen=True)
 class LeadPage:
-    """One page of a lead search."""
+    """One page of a lead search; ``total`` is exact up to EXACT_COUNT_LIMIT, else the planner's estimate."""
 
     rows: list[Lead]
     total: int
     limit: int
     offset: int
+    total_is_exact: bool = True
+    more: bool | None = None  # known from fetching one row past the page
 
     @property
     def has_more(self) -> bool:
         """True when rows exist beyond this page."""
+        if self.more is not None:
+            return self.more
         return self.offset + len(self.rows) < self.total
 
 
@@ -321,36 +327,63 @@ def _conditions(session: Session, actor: Actor, query: LeadQuery) -> list[Column
     return conds
 
 
-def _order(sort: str) -> list[Any]:
+def _order(sort: str, entity: Any = Lead) -> list[Any]:
+    e = entity
     orders: dict[str, list[Any]] = {
-        "score_desc": [Lead.score.desc().nulls_last(), Lead.id],
-        "score_asc": [Lead.score.asc().nulls_first(), Lead.id],
-        "created_desc": [Lead.created_at.desc(), Lead.id],
-        "created_asc": [Lead.created_at.asc(), Lead.id],
-        "updated_desc": [Lead.updated_at.desc(), Lead.id],
-        "name": [func.lower(Lead.last_name), func.lower(Lead.first_name), Lead.id],
-        "company": [func.lower(Lead.company), Lead.id],
-        "email": [func.lower(Lead.email), Lead.id],
+        "score_desc": [e.score.desc().nulls_last(), e.id],
+        "score_asc": [e.score.asc().nulls_first(), e.id],
+        "created_desc": [e.created_at.desc(), e.id],
+        "created_asc": [e.created_at.asc(), e.id],
+        "updated_desc": [e.updated_at.desc(), e.id],
+        "name": [func.lower(e.last_name), func.lower(e.first_name), e.id],
+        "company": [func.lower(e.company), e.id],
+        "email": [func.lower(e.email), e.id],
     }
     return orders[sort]
 
 
+def _capped_count(session: Session, conds: list[ColumnElement[bool]]) -> int:
+    """The number of matches, counting at most EXACT_COUNT_LIMIT + 1."""
+    capped = select(literal_column("1")).select_from(Lead).where(*conds).limit(EXACT_COUNT_LIMIT + 1).subquery()
+    return int(session.scalar(select(func.count()).select_from(capped)) or 0)
+
+
+def _estimated_count(session: Session, conds: list[ColumnElement[bool]]) -> int:
+    """The planner's estimate of the number of matches (cheap; used above EXACT_COUNT_LIMIT)."""
+    stmt = select(Lead.id).where(*conds)
+    conn = session.connection()
+    compiled = stmt.compile(dialect=conn.dialect, compile_kwargs={"render_postcompile": True})
+    plan = conn.exec_driver_sql("EXPLAIN (FORMAT JSON) " + str(compiled), compiled.params).scalar()
+    if isinstance(plan, str):
+        plan = json.loads(plan)
+    return int(plan[0]["Plan"]["Plan Rows"])
+
+
 def search_leads(*, session: Session, actor: Actor, query: LeadQuery | Mapping[str, Any]) -> LeadPage:
-    """Server-side search, filters, sort and one page of leads the actor may see, with the total."""
+    """Server-side search, filters, sort and one page of leads the actor may see, with the total.
+
+    Totals are exact up to EXACT_COUNT_LIMIT matches; above that ``total`` is the planner's
+    estimate and ``total_is_exact`` is False (pages show "about N"). ``has_more`` is always exact.
+    """
     query = parse_input(LeadQuery, query)
     conds = _conditions(session, actor, query)
     if conds is None:
         return LeadPage([], 0, query.limit, query.offset)
-    rows = list(
-        session.scalars(
-            select(Lead).where(*conds).order_by(*_order(query.sort)).limit(query.limit).offset(query.offset)
-        )
-    )
-    if query.offset == 0 and len(rows) < query.limit:
-        total = len(rows)  # the whole result fits on this page: no second query
+    matches = _capped_count(session, conds)
+    exact = matches <= EXACT_COUNT_LIMIT
+    if query.q and exact:
+        # Few matches: collect them through the trigram index, then sort. Without this the planner
+        # may walk the whole score index looking for a rare substring.
+        matched = select(Lead).where(*conds).cte("matched").prefix_with("MATERIALIZED")
+        entity = aliased(Lead, matched)
+        stmt = select(entity).order_by(*_order(query.sort, entity))
     else:
-        total = session.scalar(select(func.count()).select_from(Lead).where(*conds)) or 0
-    return LeadPage(rows, int(total), query.limit, query.offset)
+        stmt = select(Lead).where(*conds).order_by(*_order(query.sort))
+    rows = list(session.scalars(stmt.limit(query.limit + 1).offset(query.offset)))
+    more = len(rows) > query.limit
+    rows = rows[: query.limit]
+    total = matches if exact else max(_estimated_count(session, conds), query.offset + len(rows) + int(more))
+    return LeadPage(rows, total, query.limit, query.offset, total_is_exact=exact, more=more)
 
 
 def _export_select(conds: list[ColumnElement[bool]], sort: str) -> Select[Any]:

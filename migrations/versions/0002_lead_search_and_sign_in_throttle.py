@@ -34,6 +34,7 @@ def upgrade() -> None:
     # Default sort (hottest first), overall and per owner (a rep's own list).
     op.execute("CREATE INDEX ix_leads_score ON leads (score DESC NULLS LAST, id)")
     op.execute("CREATE INDEX ix_leads_owner_score ON leads (owner_id, score DESC NULLS LAST, id)")
+    op.execute("CREATE INDEX ix_leads_status_score_desc ON leads (status, score DESC NULLS LAST, id)")
 
     op.create_table(
         "sign_in_failures",
@@ -49,6 +50,7 @@ def downgrade() -> None:
     op.drop_index("ix_sign_in_failures_email_key_failed_at", table_name="sign_in_failures")
     op.drop_table("sign_in_failures")
     for name in (
+        "ix_leads_status_score_desc",
         "ix_leads_owner_score",
         "ix_leads_score",
         "ix_leads_name_company",

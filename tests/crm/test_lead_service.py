@@ -4,7 +4,7 @@ import uuid
 from datetime import date
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from crm.audit import audit_trail
 from crm.errors import DomainError, DuplicateEmail, NotFound, ValidationFailed
@@ -167,3 +167,18 @@ def test_delete_refuses_converted_leads(session, org):
     convert_lead(session=session, lead_id=lead.id, data={"name": "Deal", "amount": 10}, actor=org.leo)
     with pytest.raises(DomainError):
         delete_lead(session=session, lead_id=lead.id, actor=org.admin)
+
+
+def test_above_the_exact_count_limit_totals_are_estimates_but_paging_stays_exact(session, org, monkeypatch):
+    import crm.leads
+
+    monkeypatch.setattr(crm.leads, "EXACT_COUNT_LIMIT", 3)
+    _make(session, org.leo, 6)
+    session.execute(text("ANALYZE leads"))
+    page = search_leads(session=session, actor=org.leo, query={"limit": 5})
+    assert (page.total_is_exact, len(page.rows), page.has_more) == (False, 5, True)
+    assert page.total >= 6
+    last = search_leads(session=session, actor=org.leo, query={"q": "person", "limit": 5, "offset": 5})
+    assert (len(last.rows), last.has_more) == (1, False)
+    few = search_leads(session=session, actor=org.leo, query={"q": "corp 1"})
+    assert (few.total, few.total_is_exact, few.has_more) == (2, True, False)
