@@ -169,7 +169,7 @@ SEGMENT_AMOUNT_MEDIAN = np.array([9_000.0, 38_000.0, 150_000.0])
 SEGMENT_DURATION = np.array([0.6, 1.0, 1.8])
 
 # Open stages in order; median days spent in each before the next change (scaled by segment).
-STAGE_MEDIAN_DAYS = np.array([6.0, 12.0, 16.0, 11.0])
+STAGE_MEDIAN_DAYS = np.array([10.0, 18.0, 24.0, 16.0])
 STAGE_CODES = {name: i for i, name in enumerate(STAGES)}
 WON, LOST = STAGE_CODES["closed_won"], STAGE_CODES["closed_lost"]
 LOST_AT_STAGE = np.array([0.34, 0.30, 0.22, 0.14])  # where lost deals stop (last open stage)
@@ -967,9 +967,12 @@ class DemoGenerator:
         reps = np.array([max(1, len(r)) for r in self.reps_by_territory])[:, None]
         per_rep = bookings / reps
         complete = per_rep[:, :n_current]
-        typical = np.median(complete, axis=1) if n_current else np.full(len(TERRITORIES), 50_000.0)
-        recent = complete[:, -4:].mean(axis=1) if n_current else typical
-        target = np.maximum(per_rep, 0.7 * typical[:, None])
+        recent = complete[:, -4:].mean(axis=1) if n_current else np.full(len(TERRITORIES), 50_000.0)
+        # Quotas follow the bookings trend (a centred three-quarter average), not each quarter's luck.
+        padded = np.pad(per_rep[:, :n_current], ((0, 0), (1, 1)), mode="edge") if n_current else per_rep[:, :0]
+        target = per_rep.copy()
+        if n_current:
+            target[:, :n_current] = (padded[:, :-2] + padded[:, 1:-1] + padded[:, 2:]) / 3
         target[:, n_current:] = (recent * 1.08)[:, None]
         stretch = rng.uniform(1.0, 1.25, (self.n_reps, n_q))
         amount = np.maximum(10_000, np.round(target[self.rep_territory] * stretch / 1000) * 1000).astype(np.int64)
