@@ -523,7 +523,8 @@ class DemoGenerator:
         first = rng.integers(0, len(FIRST_NAMES), n)
         last = rng.integers(0, len(LAST_NAMES), n)
         has_phone = rng.random(n) < 0.7
-        phone_number = rng.integers(2_000_000, 9_999_999, n)
+        # Distinct numbers (a bijection of the lead index on 10^7), so no two demo leads share a phone.
+        phone_number = (np.arange(n, dtype=np.int64) * 7_919_113 + int(rng.integers(0, 10**7))) % 10**7
         quality = rng.standard_normal(n)  # latent lead quality, seen only through engagement
         engagement = np.round(45 + 20 * quality + 8 * rng.standard_normal(n)).clip(0, 100).astype(np.int64)
 
@@ -733,7 +734,7 @@ class DemoGenerator:
         return frame.with_columns(
             email=pl.when(pl.col("n") == j).then(pl.lit(JOHN_DOE_EMAIL)).otherwise(email),
             phone=pl.when(pl.col("phone") >= 0).then(
-                pl.concat_str([pl.lit("+1 555 "), pl.col("phone").cast(pl.String)])
+                pl.concat_str([pl.lit("+1 555 "), pl.col("phone").cast(pl.String).str.zfill(7)])
             ),
             campaign=pl.when(pl.col("has_campaign")).then(campaign),
         ).select(LEAD_COLUMNS)

@@ -373,3 +373,11 @@ def test_seeding_a_filled_database_is_refused_and_changes_nothing(
     assert "already holds" in capsys.readouterr().err
     assert _scalar(engine, "SELECT count(*) FROM leads") == LEADS
     assert _schema(engine) == schema_before
+
+
+def test_demo_leads_have_distinct_emails_and_phones(engine: Engine, seeded: SeedResult) -> None:
+    row = _rows(
+        engine, "SELECT count(*), count(DISTINCT lower(email)), count(phone), count(DISTINCT phone) FROM leads"
+    )[0]
+    assert row[0] == row[1] == LEADS
+    assert row[2] == row[3] > LEADS / 2
