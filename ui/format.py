@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from models.domain import title_case
 
-__all__ = ["day", "escape", "moment", "money", "title_case"]
+__all__ = ["day", "escape", "moment", "money", "money_short", "title_case"]
 
 _MARKDOWN_SPECIALS = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:])")
 
@@ -25,6 +25,15 @@ def money(amount: Decimal | float | int | None, currency: str | None = "USD") ->
     if amount is None:
         return "—"
     return f"{Decimal(amount):,.2f} {currency or ''}".strip()
+
+
+def money_short(amount: Decimal | float | int | None, currency: str | None = "USD") -> str:
+    """``50,000 USD`` for whole amounts, ``12,500.50 USD`` otherwise (for headline figures)."""
+    if amount is None:
+        return "—"
+    value = Decimal(amount)
+    text = f"{value:,.0f}" if value == value.to_integral_value() else f"{value:,.2f}"
+    return f"{text} {currency or ''}".strip()
 
 
 def moment(value: datetime | None) -> str:

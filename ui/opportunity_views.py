@@ -11,7 +11,7 @@ import streamlit as st
 from crm.actors import Actor
 from models.domain import LOST_REASONS, STAGES
 from ui import lookups
-from ui.format import day, escape, moment, money, title_case
+from ui.format import day, escape, moment, money, money_short, title_case
 from ui.query_state import publish, seed
 
 PAGE_SIZE = 25
@@ -41,7 +41,11 @@ def list_filters() -> dict[str, Any]:
     c1, c2, c3, c4 = st.columns([3, 2, 2, 1], vertical_alignment="bottom")
     c1.text_input("Deal name contains", key="opps_q")
     c2.selectbox(
-        "Stage", [None, *STAGES], key="opps_stage", format_func=lambda s: "Any" if s is None else title_case(s)
+        "Stage",
+        [None, *STAGES],
+        key="opps_stage",
+        format_func=lambda s: "Any" if s is None else title_case(s),
+        placeholder="Any",
     )
     c3.selectbox("Sort by", list(SORT_LABELS), key="opps_sort", format_func=SORT_LABELS.__getitem__)
     c4.checkbox("Open only", key="opps_open")
@@ -86,7 +90,7 @@ def opportunity_table(rows: list[Any]) -> uuid.UUID | None:
     opened = None
     for row in rows:
         cells = st.columns(widths, vertical_alignment="center")
-        if cells[0].button(row.name, key=f"open_opp_{row.id}", type="tertiary"):
+        if cells[0].button(f":blue[{escape(row.name)}]", key=f"open_opp_{row.id}", type="tertiary"):
             opened = row.id
         cells[1].text(title_case(row.stage))
         cells[2].text(money(row.amount, row.currency))
@@ -124,12 +128,12 @@ def selected_id() -> uuid.UUID | None:
 def header(opp: Any) -> None:
     """Name, stage (Title Case), amount, close date, owner and probability."""
     st.title(escape(opp.name))
-    c1, c2, c3, c4, c5 = st.columns(5)
+    c1, c2, c3, c4 = st.columns(4)
     c1.metric("Stage", title_case(opp.stage))
-    c2.metric("Amount", money(opp.amount, opp.currency))
+    c2.metric("Amount", money_short(opp.amount, opp.currency))
     c3.metric("Expected close", day(opp.expected_close_date))
-    c4.metric("Owner", lookups.person_name(opp.owner_id))
-    c5.metric("Win probability", "—" if opp.probability is None else f"{float(opp.probability):.0f}%")
+    c4.metric("Win probability", "—" if opp.probability is None else f"{float(opp.probability):.0f}%")
+    st.caption(f"Owner: {escape(lookups.person_name(opp.owner_id))} · created {moment(opp.created_at)}")
     if opp.stage == "closed_lost" and opp.lost_reason:
         st.caption(f"Lost {moment(opp.closed_at)} — reason: {escape(title_case(opp.lost_reason))}")
     elif opp.stage == "closed_won":

@@ -87,9 +87,9 @@ def reloader(scope: str, widget_prefix: str) -> Callable[[], None]:
 
 def panel_buttons(scope: str, buttons: list[tuple[str, str, bool, str | None]], version: int) -> None:
     """A row of buttons, each opening one panel: ``(panel, label, enabled, help)``."""
-    cols = st.columns(len(buttons) + 1)
-    for col, (panel, label, enabled, help_text) in zip(cols, buttons, strict=False):
-        if col.button(label, key=f"{scope}_open_{panel}", disabled=not enabled, help=help_text):
+    row = st.container(horizontal=True)
+    for panel, label, enabled, help_text in buttons:
+        if row.button(label, key=f"{scope}_open_{panel}", disabled=not enabled, help=help_text):
             if current_panel(scope) == panel:
                 close_panel(scope)
             else:

@@ -136,7 +136,7 @@ def screenshot_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def wait_idle(page, timeout: float = 20_000) -> None:
     """Wait until the app is connected and no script is running (after a brief chance to start one)."""
     with contextlib.suppress(Exception):  # the run may be over already, or not needed
-        page.wait_for_selector(RUNNING, timeout=400)
+        page.wait_for_selector(RUNNING, timeout=1500)
     page.wait_for_selector(IDLE, timeout=timeout)
 
 
@@ -150,6 +150,15 @@ def sign_in(page, email: str, password: str) -> None:
 
 
 def open_page(page, title: str) -> None:
-    """Click a navigation link by its title and wait for the page."""
-    page.locator('a[data-testid="stSidebarNavLink"]', has_text=title).first.click()
+    """Click a navigation link by its title until it is the current page, then wait for the app."""
+    from playwright.sync_api import expect
+
+    link = page.locator('a[data-testid="stSidebarNavLink"]', has_text=title).first
+    for _ in range(3):  # a click during a running script can be lost; the current link says it landed
+        link.click()
+        try:
+            expect(link).to_have_attribute("aria-current", "page", timeout=5_000)
+            break
+        except AssertionError:
+            wait_idle(page)
     wait_idle(page)

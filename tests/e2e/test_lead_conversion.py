@@ -18,7 +18,7 @@ PASSWORD = "correct-horse-battery"
 def _seed_rep_with_qualified_lead(engine) -> None:
     with transaction(engine) as session:
         rep = create_user(
-            session=session, data=NewUser(email="leo@example.com", password=PASSWORD, role="rep", name="Leo Rep")
+            session=session, data=NewUser(email="e2e.rep@example.com", password=PASSWORD, role="rep", name="Leo Rep")
         )
         create_lead(
             session=session,
@@ -36,7 +36,7 @@ def _seed_rep_with_qualified_lead(engine) -> None:
 def test_rep_converts_a_qualified_lead_into_an_opportunity(clean_db, browser_page, screenshot_dir):
     _seed_rep_with_qualified_lead(clean_db)
     page = browser_page
-    sign_in(page, "leo@example.com", PASSWORD)
+    sign_in(page, "e2e.rep@example.com", PASSWORD)
     open_page(page, "Leads")
 
     page.get_by_label("Search").fill("john.doe@example.com")
@@ -63,6 +63,6 @@ def test_rep_converts_a_qualified_lead_into_an_opportunity(clean_db, browser_pag
     expect(page.get_by_text("Opportunity created successfully")).to_be_visible()
     assert re.search(r"/opportunities\?id=[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", page.url)
     expect(page.get_by_text("Discovery", exact=True)).to_be_visible()
-    expect(page.get_by_text("50,000.00 USD")).to_be_visible()
+    expect(page.get_by_text("50,000 USD")).to_be_visible()
     expect(page.get_by_text("2027-03-15").first).to_be_visible()
     page.screenshot(path=str(screenshot_dir / "opportunity.png"), full_page=True)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 import streamlit as st
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 from streamlit.testing.v1 import AppTest
 
 from core.db import transaction
@@ -38,7 +38,9 @@ def password_hash() -> str:
 
 
 @pytest.fixture
-def people(clean_db: Engine, password_hash: str, monkeypatch: pytest.MonkeyPatch) -> dict[str, Actor]:
+def people(
+    clean_db: Engine, password_hash: str, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest
+) -> dict[str, Actor]:
     """One user per role (plus a second rep on the manager's team), committed, all with PASSWORD."""
     monkeypatch.setattr(crm_users, "hash_password", lambda p: password_hash if p == PASSWORD else hash_password(p))
     specs = [
@@ -48,6 +50,7 @@ def people(clean_db: Engine, password_hash: str, monkeypatch: pytest.MonkeyPatch
         ("analyst", "sam@example.com", "Sam Analyst", None),
         ("admin", "ana@example.com", "Ana Admin", None),
     ]
+    request.addfinalizer(lambda: _forget_sign_in_failures(clean_db))
     out: dict[str, Actor] = {}
     with transaction(clean_db) as session:
         for role, email, name, manager in specs:
@@ -57,6 +60,12 @@ def people(clean_db: Engine, password_hash: str, monkeypatch: pytest.MonkeyPatch
             )
             out[name.split()[0].lower()] = actor_from_user(user)
     return out
+
+
+def _forget_sign_in_failures(engine: Engine) -> None:
+    """Failed sign-ins live outside the tables clean_db empties; drop them so throttling does not leak."""
+    with engine.begin() as conn:
+        conn.execute(text("DELETE FROM sign_in_failures"))
 
 
 @pytest.fixture

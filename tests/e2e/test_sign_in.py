@@ -1,0 +1,32 @@
+"""Sign-in and sign-out in a real browser; admins alone see the Admin section."""
+
+from __future__ import annotations
+
+from playwright.sync_api import expect
+
+from core.db import transaction
+from crm.users import NewUser, create_user
+from tests.e2e.conftest import sign_in, wait_idle
+
+PASSWORD = "correct-horse-battery"
+
+
+def test_wrong_password_then_sign_in_and_out(clean_db, browser_page):
+    with transaction(clean_db) as session:
+        create_user(session=session, data=NewUser(email="e2e.admin@example.com", password=PASSWORD, role="admin"))
+    page = browser_page
+    page.get_by_label("Email").fill("e2e.admin@example.com")
+    page.get_by_role("textbox", name="Password").fill("not-the-password")
+    page.get_by_role("button", name="Sign in").click()
+    wait_idle(page)
+    expect(page.get_by_text("Email or password is incorrect")).to_be_visible()
+
+    sign_in(page, "e2e.admin@example.com", PASSWORD)
+    nav = page.locator('a[data-testid="stSidebarNavLink"]')
+    expect(nav.filter(has_text="Users")).to_be_visible()
+    expect(nav.filter(has_text="Territories")).to_be_visible()
+
+    page.get_by_role("button", name="Sign out").click()
+    wait_idle(page)
+    expect(page.get_by_role("button", name="Sign in")).to_be_visible()
+    expect(nav).to_have_count(0)
