@@ -21,14 +21,14 @@ from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import Integer, bindparam, cast, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from crm import audit
 from crm.actors import Actor
 from crm.errors import NotFound, StaleRecord, ValidationFailed
 from crm.permissions import ensure_admin
-from models import Lead, Territory, User
+from models import AuditLog, Lead, Territory, User
 
 OPEN_LEAD_STATUSES: tuple[str, ...] = ("new", "contacted", "qualified")
 RULE_KEYS: frozenset[str] = frozenset(
@@ -513,19 +513,73 @@ def _get_territory(session: Session, territory_id: uuid.UUID, *, lock: bool = Fa
     return territory
 
 
+def _band_bucket(column: Any, lows: set[float], highs: set[float]) -> Any:
+    """A number that is equal for two values exactly when every rule bound treats them alike (NULL stays NULL)."""
+    terms = [cast(column >= low, Integer) for low in sorted(lows)] + [
+        cast(column > high, Integer) for high in sorted(highs)
+    ]
+    if not terms:
+        return cast(column.is_(None), Integer) * -1  # one class for values, one for NULL
+    total = terms[0]
+    for term in terms[1:]:
+        total = total + term
+    return total
+
+
 def _moves(
-    session: Session, router: TerritoryRouter, territory_id: uuid.UUID, rules: list[dict[str, Any]], priority: int
-) -> tuple[int, list[tuple[uuid.UUID, uuid.UUID | None, uuid.UUID | None]], TerritoryRouter]:
-    """(leads checked, [(lead id, from, to)], the changed router) for open leads the change affects."""
+    session: Session,
+    router: TerritoryRouter,
+    territory_id: uuid.UUID,
+    rules: list[dict[str, Any]],
+    priority: int,
+    *,
+    with_ids: bool = False,
+) -> tuple[int, list[tuple[uuid.UUID | None, uuid.UUID | None, int, list[uuid.UUID]]], TerritoryRouter]:
+    """(open leads checked, [(from, to, count, lead ids)], the changed router) for leads the change moves.
+
+    Open leads are grouped in SQL by country, industry, current territory and the employee and
+    revenue bands the rules distinguish, so each group is routed once (fast at a million leads).
+    """
     changed = router.with_rules(territory_id, rules, priority)
     changed._fetch_loads(list(changed._reps))
+    emp_lows: set[float] = set()
+    emp_highs: set[float] = set()
+    rev_lows: set[float] = set()
+    rev_highs: set[float] = set()
+    for territory in changed._territories:
+        for rule in territory.rules:
+            for value, bucket in (
+                (rule.employee_min, emp_lows),
+                (rule.employee_max, emp_highs),
+                (rule.revenue_min, rev_lows),
+                (rule.revenue_max, rev_highs),
+            ):
+                if value is not None:
+                    bucket.add(value)
+    industry = func.lower(func.btrim(Lead.industry))
+    emp_band = _band_bucket(Lead.employee_count, emp_lows, emp_highs).label("emp_band")
+    rev_band = _band_bucket(Lead.annual_revenue, rev_lows, rev_highs).label("rev_band")
+    columns = [
+        Lead.country,
+        industry.label("industry"),
+        emp_band,
+        rev_band,
+        Lead.territory_id,
+        func.min(Lead.employee_count).label("employee_count"),
+        func.min(Lead.annual_revenue).label("annual_revenue"),
+        func.count().label("n"),
+    ]
+    if with_ids:
+        columns.append(func.array_agg(Lead.id).label("ids"))
+    stmt = (
+        select(*columns)
+        .where(Lead.status.in_(OPEN_LEAD_STATUSES))
+        .group_by(Lead.country, industry, emp_band, rev_band, Lead.territory_id)
+    )
     checked = 0
-    moves: list[tuple[uuid.UUID, uuid.UUID | None, uuid.UUID | None]] = []
-    stmt = select(
-        Lead.id, Lead.country, Lead.industry, Lead.employee_count, Lead.annual_revenue, Lead.territory_id
-    ).where(Lead.status.in_(OPEN_LEAD_STATUSES))
-    for row in session.execute(stmt.execution_options(yield_per=5000)):
-        checked += 1
+    moves: dict[tuple[Any, Any], tuple[int, list[uuid.UUID]]] = {}
+    for row in session.execute(stmt):
+        checked += row.n
         fields = {
             "country": row.country,
             "industry": row.industry,
@@ -535,21 +589,19 @@ def _moves(
         new_territory, _, _ = changed.match(fields)
         new_id = new_territory.id if new_territory else None
         if new_id != row.territory_id and territory_id in (new_id, row.territory_id):
-            moves.append((row.id, row.territory_id, new_id))
-    return checked, moves, changed
+            count, ids = moves.get((row.territory_id, new_id), (0, []))
+            moves[(row.territory_id, new_id)] = (count + row.n, ids + list(row.ids if with_ids else []))
+    return checked, [(src, dst, n, ids) for (src, dst), (n, ids) in moves.items()], changed
 
 
 def _summarise(
-    territory: Territory, router: TerritoryRouter, checked: int, moves: list[tuple[Any, Any, Any]]
+    territory: Territory, router: TerritoryRouter, checked: int, moves: list[tuple[Any, Any, int, Any]]
 ) -> RulePreview:
-    groups: dict[tuple[Any, Any], int] = defaultdict(int)
-    for _, src, dst in moves:
-        groups[(src, dst)] += 1
     summary = [
         RuleMove(src, router.territory_name(src), dst, router.territory_name(dst), n)
-        for (src, dst), n in sorted(groups.items(), key=lambda kv: -kv[1])
+        for src, dst, n, _ in sorted(moves, key=lambda m: (-m[2], router.territory_name(m[0])))
     ]
-    return RulePreview(territory.id, territory.name, checked, len(moves), summary)
+    return RulePreview(territory.id, territory.name, checked, sum(m[2] for m in moves), summary)
 
 
 def preview_rule_change(
@@ -582,44 +634,46 @@ def apply_rule_change(
         )
     before = {"rules": territory.rules, "priority": territory.priority}
     router = TerritoryRouter.load(session)
-    checked, moves, changed = _moves(session, router, territory_id, rules, priority)
+    checked, moves, changed = _moves(session, router, territory_id, rules, priority, with_ids=True)
     territory.rules = rules
     territory.priority = priority
     session.flush()
     updates: list[dict[str, Any]] = []
     audits: list[dict[str, Any]] = []
-    for lead_id, src, dst in moves:
-        if dst is None:
-            reason = f"No territory rule matches this lead any more (rules of {territory.name} changed)."
-            updates.append({"b_id": lead_id, "territory_id": None, "territory_reason": reason, "keep_owner": True})
-        else:
-            territory_row = changed._by_id[dst]
-            rep, load = changed._least_loaded_rep(dst)
-            reason = f"Territory {territory_row.name} after a rule change"
-            if rep is not None:
-                changed._loads[rep.id] = load + 1
-                reason += f"; owner {rep.name} has the fewest open leads in the territory ({load})."
-            updates.append(
+    for src, dst, _, ids in moves:
+        for lead_id in sorted(ids):
+            if dst is None:
+                reason = f"No territory rule matches this lead any more (rules of {territory.name} changed)."
+                updates.append({"b_id": lead_id, "territory_id": None, "territory_reason": reason, "keep_owner": True})
+            else:
+                rep, load = changed._least_loaded_rep(dst)
+                reason = f"Territory {changed._by_id[dst].name} after a rule change"
+                if rep is not None:
+                    changed._loads[rep.id] = load + 1
+                    reason += f"; owner {rep.name} has the fewest open leads in the territory ({load})."
+                updates.append(
+                    {
+                        "b_id": lead_id,
+                        "territory_id": dst,
+                        "territory_reason": reason,
+                        "owner_id": rep.id if rep else None,
+                        "keep_owner": rep is None,
+                    }
+                )
+            audits.append(
                 {
-                    "b_id": lead_id,
-                    "territory_id": dst,
-                    "territory_reason": reason,
-                    "owner_id": rep.id if rep else None,
-                    "keep_owner": rep is None,
+                    "entity_id": lead_id,
+                    "changes": {"territory_id": [audit.to_json_value(src), audit.to_json_value(dst)]},
                 }
             )
-        audits.append(
-            {"entity_id": lead_id, "changes": {"territory_id": [audit.to_json_value(src), audit.to_json_value(dst)]}}
-        )
     _bulk_move(session, updates)
-    for item in audits:
-        audit.record(
-            session,
-            actor=actor,
-            entity_type="lead",
-            entity_id=item["entity_id"],
-            action="territory_reassigned",
-            changes=item["changes"],
+    if audits:
+        session.execute(
+            insert(AuditLog),
+            [
+                {"id": uuid.uuid4(), "actor_id": actor.id, "entity_type": "lead", "action": "territory_reassigned", **a}
+                for a in audits
+            ],
         )
     audit.record(
         session,
@@ -627,7 +681,7 @@ def apply_rule_change(
         entity_type="territory",
         entity_id=territory.id,
         action="rules_changed",
-        changes={"before": before, "after": {"rules": rules, "priority": priority}, "leads_moved": len(moves)},
+        changes={"before": before, "after": {"rules": rules, "priority": priority}, "leads_moved": len(updates)},
     )
     session.refresh(territory)
     return _summarise(territory, changed, checked, moves)

@@ -163,3 +163,19 @@ def test_create_territory_refuses_duplicate_names(session, org):
     with pytest.raises(ValidationFailed):
         create_territory(session=session, name="apac", actor=org.admin)
     assert uuid.UUID(str(created.id))
+
+
+def test_preview_and_apply_respect_bands_and_missing_values(session, org):
+    for i, employees in enumerate([50, 99, 100, 1000, 1001, None]):
+        create_lead(
+            session=session, data={"last_name": f"B{i}", "email": f"b{i}@x.com", "country": "US",
+                                   "employee_count": employees}, actor=org.admin,
+        )  # fmt: skip
+    east = session.get(Territory, org.east.id)
+    rules = [{"countries": ["US"], "employee_min": 100, "employee_max": 1000}]
+    preview = preview_rule_change(session=session, territory_id=east.id, rules=rules, priority=100)
+    assert (preview.leads_checked, preview.leads_moving) == (6, 2)  # more specific than West's rule
+    apply_rule_change(session=session, territory_id=east.id, rules=rules, priority=100, expected_version=east.version,
+                      actor=org.admin)  # fmt: skip
+    moved = session.scalars(select(Lead.employee_count).where(Lead.territory_id == east.id)).all()
+    assert sorted(moved) == [100, 1000]
