@@ -5,7 +5,7 @@ import streamlit as st
 from ui import charts
 from ui.dashboards import chart, drilldown, empty_state, metric
 from ui.dashboards_page import start_dashboard
-from ui.kpi import kpi_cards
+from ui.kpi import format_value, kpi_cards
 
 filters = start_dashboard("Overview")
 st.caption(
@@ -13,6 +13,13 @@ st.caption(
     "Pipeline figures are at the end of each period."
 )
 kpi_cards(metric("overview_kpis", filters))
+velocity = metric("sales_velocity", filters).row(0, named=True)
+st.caption(
+    f"Sales velocity: {format_value(velocity['sales_velocity_per_day'], '$')} per day = "
+    f"{velocity['count_open']:,} open deals × {format_value(velocity['win_rate'], '%')} win rate × "
+    f"{format_value(velocity['average_deal_size'], '$')} average deal ÷ "
+    f"{format_value(velocity['mean_cycle_days'], 'days')} mean cycle."
+)
 
 by_stage = metric("open_pipeline_by", filters, "stage")
 if not empty_state(

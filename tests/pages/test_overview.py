@@ -20,6 +20,7 @@ def test_overview_shows_kpis_with_deltas_and_data_as_of():
     assert metrics["Open pipeline"].delta == "-$500"
     assert metrics["Win rate"].value == "50.0%"
     assert "Data as of" in texts(at)
+    assert "Sales velocity: $38 per day = 3 open deals × 50.0% win rate" in texts(at)
 
 
 def test_overview_without_a_warehouse_says_to_run_the_etl(monkeypatch, tmp_path):
