@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from concurrent.futures import Future, ThreadPoolExecutor
 from decimal import Decimal
+from operator import itemgetter
 from typing import Any
 
 from crm.importing.report import RowError
@@ -53,9 +54,9 @@ ON CONFLICT (id) DO UPDATE SET {", ".join(f"{c} = EXCLUDED.{c}" for c in LEAD_CO
 WHERE ({", ".join("t." + c for c in LEAD_COLUMNS)})
     IS DISTINCT FROM ({", ".join("EXCLUDED." + c for c in LEAD_COLUMNS)})
 """
-EXISTING = f"""
-SELECT id, {_cols} FROM leads WHERE lower(email) = ANY(%(emails)s) OR external_id = ANY(%(external_ids)s)
-"""
+_SELECT_EXISTING = f"SELECT l.id, {', '.join('l.' + c for c in LEAD_COLUMNS)} FROM unnest(%(keys)s::text[]) k(v) "
+EXISTING_BY_EMAIL = _SELECT_EXISTING + "JOIN leads l ON lower(l.email) = k.v"
+EXISTING_BY_EXTERNAL_ID = _SELECT_EXISTING + "JOIN leads l ON l.external_id = k.v"
 STAGE_TYPES: tuple[str, ...] = (
     "uuid",
     *("text",) * 8,
@@ -156,14 +157,18 @@ class LeadWriter:
         by_email: dict[str, dict[str, Any]] = {}
         by_external: dict[str, dict[str, Any]] = {}
         with ctx.conn.cursor() as cur:
-            cur.execute(EXISTING, {"emails": emails, "external_ids": external_ids})
-            names = [d.name for d in cur.description or ()]
-            for row in cur.fetchall():
-                lead = dict(zip(names, row, strict=True))
-                if lead["email"]:
-                    by_email[lead["email"].lower()] = lead
-                if lead["external_id"]:
-                    by_external[lead["external_id"]] = lead
+            # one index look-up per key (a join on unnest beats "= ANY" on large tables)
+            for query, keys in ((EXISTING_BY_EMAIL, emails), (EXISTING_BY_EXTERNAL_ID, external_ids)):
+                if not keys:
+                    continue
+                cur.execute(query, {"keys": keys})
+                names = [d.name for d in cur.description or ()]
+                for row in cur.fetchall():
+                    lead = dict(zip(names, row, strict=True))
+                    if lead["email"]:
+                        by_email[lead["email"].lower()] = lead
+                    if lead["external_id"]:
+                        by_external[lead["external_id"]] = lead
 
         staged: list[tuple[Any, ...]] = []
         report = ctx.report
@@ -233,7 +238,7 @@ class LeadWriter:
                 lead["converted_at"] = lead["created_at"] or ctx.now
             lead["score"] = self.score(lead)
             if existing is not None:
-                if all(lead[c] == existing[c] for c in LEAD_COLUMNS):
+                if _comparable(lead) == _comparable(existing):
                     report.unchanged += 1
                     continue
                 report.updated += 1
@@ -243,6 +248,9 @@ class LeadWriter:
                 staged.append((None, *(lead[c] for c in LEAD_COLUMNS)))
         if staged:
             self._pending = self._pool.submit(self._upsert, staged)
+
+
+_comparable = itemgetter(*LEAD_COLUMNS)
 
 
 def _fold(field_name: str, value: str) -> str:

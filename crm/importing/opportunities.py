@@ -51,15 +51,20 @@ ON CONFLICT (id) DO UPDATE SET {", ".join(f"{c} = EXCLUDED.{c}" for c in OPP_COL
 WHERE ({", ".join("t." + c for c in OPP_COLUMNS)})
     IS DISTINCT FROM ({", ".join("EXCLUDED." + c for c in OPP_COLUMNS)})
 """
-EXISTING = f"SELECT id, {_cols} FROM opportunities WHERE external_id = ANY(%(external_ids)s)"
-LEADS = """
-SELECT id, external_id, lower(email) AS email, status, owner_id, territory_id, account_id, source, company,
-       converted_opportunity_id
-FROM leads WHERE external_id = ANY(%(external_ids)s) OR lower(email) = ANY(%(emails)s)
-"""
+EXISTING = (
+    f"SELECT o.id, {', '.join('o.' + c for c in OPP_COLUMNS)} "
+    "FROM unnest(%(keys)s::text[]) k(v) JOIN opportunities o ON o.external_id = k.v"
+)
+_LEAD_COLUMNS = (
+    "l.id, l.external_id, lower(l.email) AS email, l.status, l.owner_id, l.territory_id, l.account_id, l.source, "
+    "l.company, l.converted_opportunity_id"
+)
+LEADS_BY_EXTERNAL_ID = f"SELECT {_LEAD_COLUMNS} FROM unnest(%(keys)s::text[]) k(v) JOIN leads l ON l.external_id = k.v"
+LEADS_BY_EMAIL = f"SELECT {_LEAD_COLUMNS} FROM unnest(%(keys)s::text[]) k(v) JOIN leads l ON lower(l.email) = k.v"
 ACCOUNTS = """
-SELECT DISTINCT ON (lower(name)) lower(name), id FROM accounts WHERE lower(name) = ANY(%(names)s)
-ORDER BY lower(name), created_at, id
+SELECT DISTINCT ON (lower(a.name)) lower(a.name), a.id
+FROM unnest(%(names)s::text[]) k(v) JOIN accounts a ON lower(a.name) = k.v
+ORDER BY lower(a.name), a.created_at, a.id
 """
 HISTORY_COLUMNS = (
     "opportunity_id",
@@ -189,7 +194,7 @@ class OpportunityWriter:
         conn = self.ctx.conn
         existing: dict[str, dict[str, Any]] = {}
         with conn.cursor() as cur:
-            cur.execute(EXISTING, {"external_ids": [r.values["external_id"] for r in records]})
+            cur.execute(EXISTING, {"keys": [r.values["external_id"] for r in records]})
             names = [d.name for d in cur.description or ()]
             for row in cur.fetchall():
                 opp = dict(zip(names, row, strict=True))
@@ -198,9 +203,11 @@ class OpportunityWriter:
         lead_emails = [r.values["lead_email"].lower() for r in records if r.values.get("lead_email")]
         by_ext: dict[str, dict[str, Any]] = {}
         by_email: dict[str, dict[str, Any]] = {}
-        if lead_ext or lead_emails:
-            with conn.cursor() as cur:
-                cur.execute(LEADS, {"external_ids": lead_ext, "emails": lead_emails})
+        with conn.cursor() as cur:
+            for query, keys in ((LEADS_BY_EXTERNAL_ID, lead_ext), (LEADS_BY_EMAIL, lead_emails)):
+                if not keys:
+                    continue
+                cur.execute(query, {"keys": keys})
                 names = [d.name for d in cur.description or ()]
                 for row in cur.fetchall():
                     lead = dict(zip(names, row, strict=True))
