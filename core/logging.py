@@ -23,7 +23,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 REDACTED = "[redacted]"
-SECRET_KEY_PATTERN = re.compile(r"pass(word|wd)?|token|secret|authori[sz]ation|api[_-]?key|cookie|credential", re.I)
+SECRET_KEY_PATTERN = re.compile(
+    r"passw(or)?d|passphrase|(^|_)pass($|_)|token|secret|authori[sz]ation|api[_-]?key|cookie|credential", re.I
+)
 EMAIL_PATTERN = re.compile(r"([A-Za-z0-9._%+-])[A-Za-z0-9._%+-]*@([A-Za-z0-9.-]+\.[A-Za-z]{2,})")
 URL_PASSWORD_PATTERN = re.compile(r"(://[^:/@\s]+:)[^@\s]+@")
 

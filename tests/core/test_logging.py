@@ -74,6 +74,16 @@ def test_emails_are_masked_at_info_but_kept_at_debug(stream):
     assert debug["message"] == "debug john.doe@example.com"
 
 
+def test_only_secret_looking_keys_are_redacted():
+    assert sanitize({"pass": "x", "db_password": "x", "refresh_token": "x", "passed_checks": 3, "bypass": "y"}) == {
+        "pass": REDACTED,
+        "db_password": REDACTED,
+        "refresh_token": REDACTED,
+        "passed_checks": 3,
+        "bypass": "y",
+    }
+
+
 def test_database_url_passwords_are_redacted():
     assert sanitize("postgresql://app:s3cret@db:5432/sales") == f"postgresql://app:{REDACTED}@db:5432/sales"
 
