@@ -62,10 +62,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _schedule(args: argparse.Namespace) -> int:
     from core.settings import get_settings
+    from etl.metrics import serve_metrics
     from etl.refresh import refresh
     from etl.schedule import Schedule, run_schedule
 
-    schedule = Schedule(args.every or get_settings().etl_every)
+    settings = get_settings()
+    schedule = Schedule(args.every or settings.etl_every)
+    serve_metrics(settings.data_dir, settings.metrics_port)
     first = {"full": args.full_first}
 
     def run_once() -> object:

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
-from prometheus_client import CollectorRegistry, Gauge, write_to_textfile
+from prometheus_client import CollectorRegistry, Gauge, start_http_server, write_to_textfile
+from prometheus_client.metrics_core import Metric
+from prometheus_client.parser import text_string_to_metric_families
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +49,11 @@ def write_metrics(work: Path, data_dir: Path) -> Path | None:
     last_success = Gauge("etl_last_success_timestamp_seconds", "End of the last successful run", registry=registry)
     failed = Gauge("etl_failures_total", "Failed ETL runs recorded in the run log", registry=registry)
     age = Gauge("etl_data_age_seconds", "Age of the served data (now − source snapshot)", registry=registry)
+    as_of = Gauge(
+        "sales_warehouse_data_as_of_timestamp_seconds",
+        "Source snapshot time of the served warehouse (data as of)",
+        registry=registry,
+    )
     if last:
         seconds, extracted, status = last[0]
         duration.labels(status=status).set(seconds or 0)
@@ -54,8 +62,36 @@ def write_metrics(work: Path, data_dir: Path) -> Path | None:
     if success[0] is not None:
         last_success.set(success[0])
         age.set(datetime.now(UTC).timestamp() - success[1])
+        as_of.set(success[1])
     failed.set(failures)
     path = metrics_file(data_dir)
     path.parent.mkdir(parents=True, exist_ok=True)
     write_to_textfile(str(path), registry)  # writes a temp file and renames it
     return path
+
+
+class TextfileCollector:
+    """Serves the metrics of ``etl.prom`` as they are on disk at each scrape (for the scheduler's port)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def collect(self) -> Iterator[Metric]:
+        """The metric families currently in the textfile (none before the first run)."""
+        try:
+            text = self.path.read_text()
+        except FileNotFoundError:
+            return
+        yield from text_string_to_metric_families(text)
+
+
+def serve_metrics(data_dir: Path, port: int) -> bool:
+    """Expose ``etl.prom`` over HTTP on ``port`` (the scheduler does); False when the port is taken."""
+    registry = CollectorRegistry()
+    registry.register(TextfileCollector(metrics_file(data_dir)))
+    try:
+        start_http_server(port, registry=registry)
+    except OSError as exc:
+        log.warning("metrics not served on port %s (%s); the textfile is still written", port, exc)
+        return False
+    return True

@@ -8,6 +8,7 @@ from decimal import Decimal
 
 import pytest
 
+from etl.metrics import TextfileCollector
 from etl.refresh import refresh, work_file
 from etl.transform import MARTS
 from tests.etl.conftest import (
@@ -216,6 +217,10 @@ def test_run_log_and_metrics_describe_each_run(crm_data, database_url, warehouse
     assert work_file(warehouse_path).exists()
     from core.settings import get_settings
 
-    prom = (get_settings().data_dir / "metrics" / "etl.prom").read_text()
+    textfile = get_settings().data_dir / "metrics" / "etl.prom"
+    prom = textfile.read_text()
     assert 'etl_rows_extracted{table="leads"} 3.0' in prom
     assert "etl_last_success_timestamp_seconds" in prom and "etl_failures_total" in prom
+    served = {family.name: family for family in TextfileCollector(textfile).collect()}
+    (as_of,) = served["sales_warehouse_data_as_of_timestamp_seconds"].samples
+    assert as_of.value == pytest.approx(result.source_snapshot_at.timestamp())
