@@ -22,7 +22,7 @@ if lead_id is None:
     lead_new.new_lead_panel(user)
     query = lead_list.search_and_filters(user)
     page = fetch(search_leads, actor=user, query=query)
-    lead_list.export_button(user, query)
+    lead_list.export_button(user, query, page.total)
     opened = lead_list.lead_table(page.rows)
     lead_list.pager(page.total, page.limit, page.offset, page.has_more)
     if opened is not None:

@@ -57,8 +57,9 @@ def mapping_editor(header: list[str], entity: str, base: dict[str, Any] | None, 
         if key not in st.session_state:
             st.session_state[key] = start.get(field) if start.get(field) in header else NOT_IN_FILE
         choice = grid[i % 3].selectbox(
-            field, options, key=key, format_func=lambda h: "— not in file —" if h is None else h
-        )
+            field, options, key=key, format_func=lambda h: "— not in file —" if h is None else h,
+            placeholder="— not in file —",
+        )  # fmt: skip
         if choice is not None:
             columns[field] = choice
     keys = KEYS[entity]

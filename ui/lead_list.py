@@ -238,8 +238,8 @@ def close_lead() -> None:
     st.rerun()
 
 
-def export_button(actor: Actor, query: LeadQuery) -> None:
-    """Download every lead of the current view (filters and sort, all pages) as a CSV file."""
+def export_button(actor: Actor, query: LeadQuery, total: int) -> None:
+    """How many leads match, and a download of all of them (filters and sort, all pages) as CSV."""
     factory = sessions()
     full_view = query.model_copy(update={"offset": 0})
 
@@ -247,7 +247,9 @@ def export_button(actor: Actor, query: LeadQuery) -> None:
         with factory.begin() as session:
             return safe_csv_bytes(iter_leads_for_export(session=session, actor=actor, query=full_view), EXPORT_COLUMNS)
 
-    st.download_button(
+    row = st.container(horizontal=True, vertical_alignment="center")
+    row.markdown(f"**{total:,}** {'lead matches' if total == 1 else 'leads match'}")
+    row.download_button(
         "Download CSV",
         data=build,
         file_name=f"leads-{date.today().isoformat()}.csv",
