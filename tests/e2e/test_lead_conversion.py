@@ -42,6 +42,11 @@ def test_rep_converts_a_qualified_lead_into_an_opportunity(clean_db, browser_pag
     page.get_by_label("Search").fill("john.doe@example.com")
     page.get_by_role("button", name="Search").click()
     wait_idle(page)
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Download CSV").click()
+    exported = download.value.path().read_text(encoding="utf-8-sig")
+    assert exported.splitlines()[0].startswith("id,first_name,last_name,email")
+    assert len(exported.splitlines()) == 2 and "john.doe@example.com" in exported
     page.get_by_text("John Doe").click()
     wait_idle(page)
     expect(page.get_by_text("Qualified", exact=True)).to_be_visible()

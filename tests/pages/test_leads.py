@@ -204,3 +204,26 @@ def test_names_are_shown_as_text_not_markup(clean_db, people, app_as):
     lead = _lead(clean_db, people["leo"], first_name="**Bold**", last_name="<b>x</b>")
     at = app_as(people["leo"], "pages/leads.py", id=str(lead.id))
     assert at.title[0].value == r"\*\*Bold\*\* \<b\>x\</b\>"
+
+
+def test_status_change_is_saved_and_shown(clean_db, people, app_as):
+    lead = _lead(clean_db, people["leo"])
+    at = app_as(people["leo"], "pages/leads.py", id=str(lead.id))
+    at.button(key="lead_open_status").click().run()
+    at.selectbox(key="status_choice").set_value("qualified")
+    at.button(key="status_submit").click().run()
+    assert [s.value for s in at.success] == ["Status changed to Qualified."]
+    assert at.metric[0].value == "Qualified"
+    assert not at.button(key="lead_open_convert").disabled
+
+
+def test_merging_a_duplicate_keeps_one_lead_with_both_details(clean_db, people, app_as):
+    keep = _lead(clean_db, people["leo"], phone="+1 555 0100 200")
+    _lead(clean_db, people["leo"], first_name="Johnny", email="johnny.d@example.com", phone="15550100200", title="CTO")
+    at = app_as(people["leo"], "pages/leads.py", id=str(keep.id))
+    at.button(key="lead_open_merge").click().run()
+    assert "Johnny Doe" in at.radio(key="merge_choice").options[0]
+    at.button(key="merge_submit").click().run()
+    assert [s.value for s in at.success] == ["Johnny Doe merged into this lead."]
+    with clean_db.connect() as conn:
+        assert conn.execute(text("SELECT email, title FROM leads")).all() == [("john.doe@example.com", "CTO")]
