@@ -7,82 +7,95 @@ import streamlit as st
 from analytics.pipeline import deals_behind_change, pipeline_change_summary
 from ui import charts
 from ui.dashboards import chart, data_table, drilldown, empty_state, metric, stale_deals
-from ui.dashboards_page import start_dashboard
+from ui.dashboards_page import section, start_dashboard
 from ui.kpi import format_value
 
-filters = start_dashboard("Pipeline")
+NO_OPEN = "No open opportunities in these filters — widen the filters or create opportunities under Work."
 
-by_stage = metric("open_pipeline_by", filters, "stage")
-totals = st.columns(3)
-totals[0].metric("Open pipeline", format_value(by_stage["amount"].sum(), "$"), border=True)
-totals[1].metric("Weighted pipeline", format_value(by_stage["weighted_amount"].sum(), "$"), border=True)
-totals[2].metric("Open deals", format_value(by_stage["count_open"].sum(), "deals"), border=True)
 
-st.subheader("Open pipeline now")
-dimension = st.segmented_control(
-    "Group by",
-    ["stage", "owner", "team", "territory"],
-    format_func=str.title,
-    default="stage",
-    key="pipeline_dimension",
-)
-dimension = dimension or "stage"
-segments = by_stage if dimension == "stage" else metric("open_pipeline_by", filters, dimension)
-if not empty_state(
-    segments.filter(segments["count_open"] > 0),
-    "No open opportunities in these filters — widen the filters or create opportunities under Work.",
-):
+def show_now(filters) -> None:
+    """Totals and open pipeline per segment, with drill-down from a bar or a row."""
+    by_stage = metric("open_pipeline_by", filters, "stage")
+    totals = st.columns(3)
+    totals[0].metric("Open pipeline", format_value(by_stage["amount"].sum(), "$"), border=True)
+    totals[1].metric("Weighted pipeline", format_value(by_stage["weighted_amount"].sum(), "$"), border=True)
+    totals[2].metric("Open deals", format_value(by_stage["count_open"].sum(), "deals"), border=True)
+    st.subheader("Open pipeline now")
+    dimension = st.segmented_control(
+        "Group by", ["stage", "owner", "team", "territory"], format_func=str.title, default="stage",
+        key="pipeline_dimension",
+    ) or "stage"  # fmt: skip
+    segments = by_stage if dimension == "stage" else metric("open_pipeline_by", filters, dimension)
+    if empty_state(segments.filter(segments["count_open"] > 0), NO_OPEN):
+        return
     picked = chart(charts.pipeline_by_segment(segments, segment=dimension), key=f"pipeline_{dimension}_chart")
     row = data_table(segments, key=f"pipeline_{dimension}_table", filename=f"open_pipeline_by_{dimension}", select=True)
     if row is not None:
         picked = segments["key"][row]
-    if picked:
-        label = segments.filter(segments["key"] == picked)["label"]
-        drilldown(
-            f"Open deals: {charts.display_label(label[0] if label.len() else picked)}",
-            metric("deals_behind", filters, state="open", dimension=dimension, key=picked),
-            key="pipeline_segment_deals",
-        )
-    else:
+    if not picked:
         st.caption("Click a bar or pick a row to see the deals behind it.")
-
-st.subheader("Trend")
-trend = metric("pipeline_trend", filters)
-if not empty_state(trend, "No pipeline history in this date range — widen the dates."):
-    st.plotly_chart(charts.pipeline_trend_chart(trend), key="pipeline_trend_chart", width="stretch")
-
-st.subheader("What changed")
-change_cols = st.columns(2)
-from_day = change_cols[0].date_input("From (end of day)", value=filters.start_on, key="pipeline_from_day")
-to_day = change_cols[1].date_input("To (end of day)", value=filters.end_on, key="pipeline_to_day")
-if from_day and to_day and from_day > to_day:
-    st.warning("The first day must be before the second — swap the dates.")
-elif from_day and to_day:
-    changes = metric("pipeline_changes", filters, from_day, to_day)
-    summary = pipeline_change_summary(changes)
-    if not empty_state(changes, "No open deals on either day — pick other dates."):
-        step = chart(charts.change_waterfall(summary), key="pipeline_waterfall")
-        moved = summary.filter(summary["step"].is_in(["pulled_in", "pushed_out"]))
-        step_row = data_table(summary, key="pipeline_change_summary", filename="pipeline_changes_summary", select=True)
-        if step_row is not None:
-            step = summary["step"][step_row]
-        st.caption(
-            f"Close dates pulled in: {moved['count_deals'][0]} deals · pushed out: {moved['count_deals'][1]} deals. "
-            "Click a bar or pick a row to see the deals."
-        )
-        if step:
-            drilldown(
-                f"Deals behind “{charts.display_label(step)}” ({from_day} → {to_day})",
-                deals_behind_change(changes, step),
-                key="pipeline_change_deals",
-            )
-
-st.subheader("Stale deals")
-st.caption("Open deals that have been in their stage longer than 90 % of past visits to that stage (its P90).")
-stale = stale_deals(filters, as_of=dt.datetime.now(dt.UTC).replace(minute=0, second=0, microsecond=0))
-if not empty_state(stale, "No stale deals in these filters — nothing is stuck beyond its stage's P90."):
-    st.caption(
-        f"{stale.height:,} stale deals, most overdue first"
-        + (" (first 500 shown; the CSV has all)." if stale.height > 500 else ".")
+        return
+    label = segments.filter(segments["key"] == picked)["label"]
+    drilldown(
+        f"Open deals: {charts.display_label(label[0] if label.len() else picked)}",
+        metric("deals_behind", filters, state="open", dimension=dimension, key=picked),
+        key="pipeline_segment_deals",
     )
+
+
+def show_trend(filters) -> None:
+    """Open pipeline at the end of each day of the range, per stage."""
+    st.subheader("Trend")
+    trend = metric("pipeline_trend", filters)
+    if not empty_state(trend, "No pipeline history in this date range — widen the dates."):
+        st.plotly_chart(charts.pipeline_trend_chart(trend), key="pipeline_trend_chart", width="stretch")
+        data_table(trend, key="pipeline_trend_table", filename="pipeline_trend")
+
+
+def show_changes(filters) -> None:
+    """The waterfall between two days, with the deals behind each step."""
+    st.subheader("What changed")
+    columns = st.columns(2)
+    from_day = columns[0].date_input("From (end of day)", value=filters.start_on, key="pipeline_from_day")
+    to_day = columns[1].date_input("To (end of day)", value=filters.end_on, key="pipeline_to_day")
+    if not from_day or not to_day:
+        return
+    if from_day > to_day:
+        st.warning("The first day must be before the second — swap the dates.")
+        return
+    changes = metric("pipeline_changes", filters, from_day, to_day)
+    if empty_state(changes, "No open deals on either day — pick other dates."):
+        return
+    summary = pipeline_change_summary(changes)
+    step = chart(charts.change_waterfall(summary), key="pipeline_waterfall")
+    step_row = data_table(summary, key="pipeline_change_summary", filename="pipeline_changes_summary", select=True)
+    if step_row is not None:
+        step = summary["step"][step_row]
+    moved = dict(summary.select("step", "count_deals").rows())
+    st.caption(
+        f"Close dates pulled in: {moved['pulled_in']} deals · pushed out: {moved['pushed_out']} deals. "
+        "Click a bar or pick a row to see the deals."
+    )
+    if step:
+        drilldown(
+            f"Deals behind “{charts.display_label(step)}” ({from_day} → {to_day})",
+            deals_behind_change(changes, step),
+            key="pipeline_change_deals",
+        )
+
+
+def show_stale(filters) -> None:
+    """Open deals stuck in their stage beyond the stage's P90."""
+    st.subheader("Stale deals")
+    st.caption("Open deals that have been in their stage longer than 90 % of past visits to that stage (its P90).")
+    stale = stale_deals(filters, as_of=dt.datetime.now(dt.UTC).replace(minute=0, second=0, microsecond=0))
+    if empty_state(stale, "No stale deals in these filters — nothing is stuck beyond its stage's P90."):
+        return
+    more = " (first 500 shown; the CSV has all)." if stale.height > 500 else "."
+    st.caption(f"{stale.height:,} stale deals, most overdue first{more}")
     data_table(stale.head(500), key="pipeline_stale", filename="stale_deals", export=stale)
+
+
+filters = start_dashboard("Pipeline")
+SECTIONS = {"Now": show_now, "Trend": show_trend, "Changes": show_changes, "Stale deals": show_stale}
+SECTIONS[section(list(SECTIONS), key="pipeline_view")](filters)

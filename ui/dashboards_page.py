@@ -23,3 +23,17 @@ def start_dashboard(title: str) -> MetricFilter:
     if scope:
         st.caption(f"Showing {scope}.")
     return filters
+
+
+def section(choices: list[str], *, key: str) -> str:
+    """A section picker kept in the URL (``?view=``), so a page computes and draws only what is shown."""
+    wanted = st.query_params.get("view")
+    if key not in st.session_state:
+        st.session_state[key] = wanted if wanted in choices else choices[0]
+    chosen = st.segmented_control("Show", choices, key=key, label_visibility="collapsed") or choices[0]
+    if chosen == choices[0]:
+        if "view" in st.query_params:
+            del st.query_params["view"]
+    elif st.query_params.get("view") != chosen:
+        st.query_params["view"] = chosen
+    return chosen

@@ -22,7 +22,7 @@ def test_pipeline_shows_open_pipeline_totals_for_everyone_to_an_analyst():
     at = open_page("pipeline", params=Q1)
     assert not at.exception
     assert _metrics(at) == {"Open pipeline": "$7,000", "Weighted pipeline": "$5,000", "Open deals": "3"}
-    assert {s.value for s in at.subheader} >= {"Open pipeline now", "Trend", "What changed", "Stale deals"}
+    assert at.segmented_control(key="pipeline_view").options == ["Now", "Trend", "Changes", "Stale deals"]
 
 
 def test_a_team_filter_in_the_url_narrows_the_page():
@@ -45,7 +45,7 @@ def test_a_rep_sees_only_their_own_pipeline():
 
 
 def test_waterfall_table_lists_each_change_step():
-    at = open_page("pipeline", params={"from": "2026-02-28", "to": "2026-03-31"})
+    at = open_page("pipeline", params={"from": "2026-02-28", "to": "2026-03-31", "view": "Changes"})
     assert not at.exception
     summary = next(df.value for df in at.dataframe if "step" in df.value.columns)
     assert list(summary["step"]) == [
@@ -63,7 +63,16 @@ def test_waterfall_table_lists_each_change_step():
 
 
 def test_reversed_change_dates_are_explained_not_a_traceback():
-    at = open_page("pipeline", params=Q1)
+    at = open_page("pipeline", params={**Q1, "view": "Changes"})
     at.date_input(key="pipeline_from_day").set_value(dt.date(2026, 4, 10)).run()
     assert not at.exception
     assert "must be before" in texts(at)
+
+
+def test_the_section_lives_in_the_url():
+    at = open_page("pipeline", params=Q1)
+    at.segmented_control(key="pipeline_view").set_value("Stale deals").run()
+    assert at.query_params["view"] == "Stale deals"
+    assert "Stale deals" in [s.value for s in at.subheader]
+    linked = open_page("pipeline", params={**Q1, "view": "Trend"})
+    assert [s.value for s in linked.subheader] == ["Trend"]

@@ -22,7 +22,7 @@ def test_leaderboard_ranks_reps_with_attainment():
     board = _table(at, "quota_attainment")
     assert list(board["owner_name"]) == ["Ann Able", "Bob Baker", "Cid Cole"]
     assert list(board["quota_attainment"]) == [0.1, 0.0, 0.0]
-    assert "Pipeline coverage" in texts(at)
+    assert at.segmented_control(key="team_view").options == ["Leaderboard", "Coverage", "Time in stage"]
 
 
 def test_a_rep_sees_only_their_own_row():
@@ -31,6 +31,13 @@ def test_a_rep_sees_only_their_own_row():
 
 
 def test_coverage_for_the_quarter_of_the_end_date():
-    at = open_page("team", params={"from": "2026-04-01", "to": "2026-04-15"})
+    at = open_page("team", params={"from": "2026-04-01", "to": "2026-04-15", "view": "Coverage"})
     coverage = _table(at, "coverage")
     assert dict(zip(coverage["key"], coverage["open_amount"], strict=True)) == {"ann": 2000.0, "cid": 5000.0}
+
+
+def test_time_in_stage_section():
+    at = open_page("team", params={**Q1, "view": "Time in stage"})
+    durations = _table(at, "p90_days")
+    assert list(durations["count_visits"]) == [6, 3, 2, 0]
+    assert "Time in stage" in texts(at)
