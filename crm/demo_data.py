@@ -619,8 +619,8 @@ class DemoGenerator:
         )
         brand = pl.col("head") + pl.col("tail")
         return frame.select(
-            name=pl.concat_str([brand, pl.lit(" "), pl.col("kind"), pl.col("qual")]),
-            domain=pl.concat_str([brand.str.to_lowercase(), pl.col("kind").str.to_lowercase(), pl.lit(".com")]),
+            name=pl.concat_str([brand, pl.col("qual"), pl.lit(" "), pl.col("kind")]),
+            domain=pl.concat_str([brand.str.to_lowercase(), pl.lit(".com")]),
         )
 
     def _accounts_frame(self) -> pl.DataFrame:
@@ -711,13 +711,15 @@ class DemoGenerator:
                 "created_at": created_dt,
             }
         )
+        # first.last@company.com; a number only where that address is already taken (first.last2@...).
+        base = pl.concat_str(
+            [pl.col("first_name").str.to_lowercase(), pl.lit("."), pl.col("last_name").str.to_lowercase()]
+        )
+        taken_before = pl.int_range(pl.len()).over([base, pl.col("domain")])
         email = pl.concat_str(
             [
-                pl.col("first_name").str.to_lowercase(),
-                pl.lit("."),
-                pl.col("last_name").str.to_lowercase(),
-                pl.lit("."),
-                pl.col("n").cast(pl.String),
+                base,
+                pl.when(taken_before > 0).then((taken_before + 1).cast(pl.String)).otherwise(pl.lit("")),
                 pl.lit("@"),
                 pl.col("domain"),
             ]
