@@ -56,7 +56,26 @@ def _state_on(alias: str) -> str:
 
 
 def pipeline_on(day: dt.date, filters: MetricFilter = ALL, *, con: Source = None) -> pl.DataFrame:
-    """Open pipeline at the end of a UTC day, from the pipeline history: count, amount, weighted amount."""
+    """Open pipeline at the end of a UTC day: count, amount, weighted amount (amount × probability).
+
+    Reads the daily snapshot (``pipeline_daily``) when it covers the day and no source filter is set,
+    else rebuilds the day from ``opportunity_history``; both apply the same end-of-day rule.
+    """
+    if not filters.sources:
+        cond, params = filters.where(source=False)
+        frame = run(
+            f"""
+            SELECT CAST(coalesce(sum(count_open), 0) AS BIGINT) AS count_open,
+                   CAST(coalesce(sum(amount), 0) AS DOUBLE) AS amount,
+                   CAST(coalesce(sum(weighted_amount), 0) AS DOUBLE) AS weighted_amount,
+                   (SELECT max(snapshot_on) FROM pipeline_daily) >= ?::DATE AS is_covered
+            FROM pipeline_daily WHERE snapshot_on = ?::DATE AND {cond}
+            """,
+            [day, day, *params],
+            con=con,
+        )
+        if frame["is_covered"][0]:
+            return frame.drop("is_covered")
     cond, params = filters.where(alias="o")
     end = _day_end(day)
     return run(

@@ -44,6 +44,15 @@ def test_pipeline_on_a_past_day_comes_from_the_history(tiny):
     assert row["weighted_amount"] == pytest.approx(1000 * 0.5 + 3000 * 0.5 + 2000 * 0.1 + 4000 * 0.8)
 
 
+def test_pipeline_on_agrees_between_the_daily_snapshot_and_the_history(tiny):
+    for day in (dt.date(2026, 1, 31), FEB_28, dt.date(2026, 3, 12), MAR_31):
+        snapshot = pipeline_on(day, con=tiny)  # pipeline_daily covers these days
+        rebuilt = pipeline_on(day, MetricFilter(sources=("web", "event", "referral")), con=tiny)  # history
+        assert snapshot.row(0) == pytest.approx(rebuilt.row(0))
+    after_last_snapshot = pipeline_on(dt.date(2026, 6, 1), con=tiny).row(0, named=True)
+    assert after_last_snapshot["amount"] == 7000.0  # falls back to the history: o4 + o5 + o6
+
+
 def test_pipeline_trend_sums_the_daily_snapshots(tiny):
     frame = pipeline_trend(MetricFilter(start_on=FEB_28, end_on=FEB_28), by="total", con=tiny)
     assert frame.select("snapshot_on", "count_open", "amount").rows() == [(FEB_28, 4, 10000.0)]
