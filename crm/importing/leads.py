@@ -54,9 +54,13 @@ ON CONFLICT (id) DO UPDATE SET {", ".join(f"{c} = EXCLUDED.{c}" for c in LEAD_CO
 WHERE ({", ".join("t." + c for c in LEAD_COLUMNS)})
     IS DISTINCT FROM ({", ".join("EXCLUDED." + c for c in LEAD_COLUMNS)})
 """
-_SELECT_EXISTING = f"SELECT l.id, {', '.join('l.' + c for c in LEAD_COLUMNS)} FROM unnest(%(keys)s::text[]) k(v) "
-EXISTING_BY_EMAIL = _SELECT_EXISTING + "JOIN leads l ON lower(l.email) = k.v"
-EXISTING_BY_EXTERNAL_ID = _SELECT_EXISTING + "JOIN leads l ON l.external_id = k.v"
+# One index probe per key, whatever the planner's statistics say (a hash join over a million leads is slow).
+_SELECT_EXISTING = (
+    "SELECT l.* FROM unnest(%(keys)s::text[]) k(v) CROSS JOIN LATERAL "
+    f"(SELECT id, {_cols} FROM leads WHERE {{match}} LIMIT 1) l"
+)
+EXISTING_BY_EMAIL = _SELECT_EXISTING.format(match="lower(email) = k.v")
+EXISTING_BY_EXTERNAL_ID = _SELECT_EXISTING.format(match="external_id = k.v")
 STAGE_TYPES: tuple[str, ...] = (
     "uuid",
     *("text",) * 8,
@@ -157,7 +161,6 @@ class LeadWriter:
         by_email: dict[str, dict[str, Any]] = {}
         by_external: dict[str, dict[str, Any]] = {}
         with ctx.conn.cursor() as cur:
-            # one index look-up per key (a join on unnest beats "= ANY" on large tables)
             for query, keys in ((EXISTING_BY_EMAIL, emails), (EXISTING_BY_EXTERNAL_ID, external_ids)):
                 if not keys:
                     continue

@@ -51,20 +51,21 @@ ON CONFLICT (id) DO UPDATE SET {", ".join(f"{c} = EXCLUDED.{c}" for c in OPP_COL
 WHERE ({", ".join("t." + c for c in OPP_COLUMNS)})
     IS DISTINCT FROM ({", ".join("EXCLUDED." + c for c in OPP_COLUMNS)})
 """
+# Look-ups probe an index once per key (LATERAL … LIMIT 1), whatever the planner's statistics say.
 EXISTING = (
-    f"SELECT o.id, {', '.join('o.' + c for c in OPP_COLUMNS)} "
-    "FROM unnest(%(keys)s::text[]) k(v) JOIN opportunities o ON o.external_id = k.v"
+    "SELECT o.* FROM unnest(%(keys)s::text[]) k(v) CROSS JOIN LATERAL "
+    f"(SELECT id, {_cols} FROM opportunities WHERE external_id = k.v LIMIT 1) o"
 )
-_LEAD_COLUMNS = (
-    "l.id, l.external_id, lower(l.email) AS email, l.status, l.owner_id, l.territory_id, l.account_id, l.source, "
-    "l.company, l.converted_opportunity_id"
+_SELECT_LEADS = (
+    "SELECT l.* FROM unnest(%(keys)s::text[]) k(v) CROSS JOIN LATERAL "
+    "(SELECT id, external_id, lower(email) AS email, status, owner_id, territory_id, account_id, source, company, "
+    "converted_opportunity_id FROM leads WHERE {match} LIMIT 1) l"
 )
-LEADS_BY_EXTERNAL_ID = f"SELECT {_LEAD_COLUMNS} FROM unnest(%(keys)s::text[]) k(v) JOIN leads l ON l.external_id = k.v"
-LEADS_BY_EMAIL = f"SELECT {_LEAD_COLUMNS} FROM unnest(%(keys)s::text[]) k(v) JOIN leads l ON lower(l.email) = k.v"
+LEADS_BY_EXTERNAL_ID = _SELECT_LEADS.format(match="external_id = k.v")
+LEADS_BY_EMAIL = _SELECT_LEADS.format(match="lower(email) = k.v")
 ACCOUNTS = """
-SELECT DISTINCT ON (lower(a.name)) lower(a.name), a.id
-FROM unnest(%(names)s::text[]) k(v) JOIN accounts a ON lower(a.name) = k.v
-ORDER BY lower(a.name), a.created_at, a.id
+SELECT k.v, a.id FROM unnest(%(names)s::text[]) k(v) CROSS JOIN LATERAL
+    (SELECT id FROM accounts WHERE lower(name) = k.v ORDER BY created_at, id LIMIT 1) a
 """
 HISTORY_COLUMNS = (
     "opportunity_id",
