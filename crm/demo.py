@@ -24,7 +24,8 @@ from crm.demo_load import (
     disable_touch_triggers,
     drop_deferred_schema,
     enable_triggers,
-    restore_deferred_schema,
+    restore_foreign_keys,
+    restore_indexes,
 )
 from crm.errors import DomainError
 from crm.security import hash_password
@@ -154,9 +155,19 @@ def seed_demo(
             _refuse_unless_empty(conn, leads)
             deferred = drop_deferred_schema(conn, index_tables=BULK_TABLES, fk_tables=SEED_TABLES)
             triggers = disable_touch_triggers(conn, BULK_TABLES)
-            counts = copy_frames(conn, generator.tables(), report, freeze=BULK_TABLES)
+            phase_seconds: dict[str, float] = {}
+
+            def index_table(table: str) -> None:
+                seconds = restore_indexes(conn, deferred, table=table)
+                phase_seconds.update(seconds)
+                if seconds:
+                    report(f"indexed {table} ({len(seconds)} keys and indexes, {sum(seconds.values()):.1f} s)")
+
+            counts = copy_frames(conn, generator.tables(), report, freeze=BULK_TABLES, after_copy=index_table)
             enable_triggers(conn, triggers)
-            phase_seconds = restore_deferred_schema(conn, deferred, report)
+            fk_seconds = restore_foreign_keys(conn, deferred)
+            phase_seconds.update(fk_seconds)
+            report(f"validated {len(fk_seconds)} foreign keys ({sum(fk_seconds.values()):.1f} s)")
         report("committed")
         conn.autocommit = True
         for table in SEED_TABLES:

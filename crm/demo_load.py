@@ -28,7 +28,7 @@ class DeferredSchema:
     """Definitions dropped before the load, to re-create after it (keys, then indexes, then FKs)."""
 
     keys: list[tuple[str, str, str]] = field(default_factory=list)  # (table, name, definition)
-    indexes: list[tuple[str, str]] = field(default_factory=list)  # (name, CREATE INDEX statement)
+    indexes: list[tuple[str, str, str]] = field(default_factory=list)  # (table, name, CREATE INDEX)
     foreign_keys: list[tuple[str, str, str]] = field(default_factory=list)
 
 
@@ -59,7 +59,7 @@ def drop_deferred_schema(
     ).fetchall()
     index_rows = cur.execute(
         """
-        SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid)
+        SELECT i.indrelid::regclass::text, i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid)
         FROM pg_index i
         WHERE i.indrelid = ANY(%(ix)s::regclass[])
           AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid)
@@ -67,12 +67,12 @@ def drop_deferred_schema(
         """,
         {"ix": list(index_tables)},
     ).fetchall()
-    saved.indexes = [(name, definition) for name, definition in index_rows]
+    saved.indexes = [(table, name, definition) for table, name, definition in index_rows]
     for table, name, _ in saved.foreign_keys:
         cur.execute(f'ALTER TABLE {table} DROP CONSTRAINT "{name}"')
     for table, name, _ in saved.keys:
         cur.execute(f'ALTER TABLE {table} DROP CONSTRAINT "{name}"')
-    for name, _ in index_rows:
+    for _, name, _ in index_rows:
         cur.execute(f"DROP INDEX {name}")
     # The tables are empty (checked under lock): truncating them lets COPY write frozen rows, so
     # nobody has to rewrite every page later to set hint bits.
@@ -80,27 +80,31 @@ def drop_deferred_schema(
     return saved
 
 
-def restore_deferred_schema(
-    conn: psycopg.Connection, saved: DeferredSchema, progress: Callable[[str], None]
-) -> dict[str, float]:
-    """Re-create what :func:`drop_deferred_schema` dropped (seconds per statement); raises on a broken rule."""
+def _timed(cur: psycopg.Cursor, seconds: dict[str, float], label: str, statement: str) -> None:
+    started = time.perf_counter()
+    cur.execute(statement)
+    seconds[label] = time.perf_counter() - started
+
+
+def restore_indexes(conn: psycopg.Connection, saved: DeferredSchema, *, table: str) -> dict[str, float]:
+    """Re-create the keys and indexes of ``table`` dropped earlier; seconds per statement."""
     cur = conn.cursor()
     seconds: dict[str, float] = {}
+    for owner, name, definition in saved.keys:
+        if owner == table:
+            _timed(cur, seconds, name, f'ALTER TABLE {owner} ADD CONSTRAINT "{name}" {definition}')
+    for owner, name, definition in saved.indexes:
+        if owner == table:
+            _timed(cur, seconds, name, definition)
+    return seconds
 
-    def run(label: str, statement: str) -> None:
-        started = time.perf_counter()
-        cur.execute(statement)
-        seconds[label] = time.perf_counter() - started
 
-    for table, name, definition in saved.keys:
-        run(name, f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {definition}')
-    progress(f"rebuilt {len(saved.keys)} primary and unique keys")
-    for name, definition in saved.indexes:
-        run(name, definition)
-    progress(f"rebuilt {len(saved.indexes)} indexes")
+def restore_foreign_keys(conn: psycopg.Connection, saved: DeferredSchema) -> dict[str, float]:
+    """Re-create (and so validate) the foreign keys dropped earlier; raises if a loaded row breaks one."""
+    cur = conn.cursor()
+    seconds: dict[str, float] = {}
     for table, name, definition in saved.foreign_keys:
-        run(name, f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {definition}')
-    progress(f"validated {len(saved.foreign_keys)} foreign keys")
+        _timed(cur, seconds, name, f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {definition}')
     return seconds
 
 
@@ -150,10 +154,12 @@ def copy_frames(
     progress: Callable[[str], None],
     *,
     freeze: tuple[str, ...] = (),
+    after_copy: Callable[[str], None] | None = None,
 ) -> dict[str, int]:
     """COPY each (table, frame) in order (``freeze``: tables truncated in this transaction).
 
-    A worker thread loads while the next frame is generated.
+    A worker thread loads while the next frame is generated, and runs ``after_copy(table)`` (say,
+    building that table's indexes) while the generator keeps working on the next tables.
     """
     work: queue.Queue[tuple[str, list[str], memoryview, int] | None] = queue.Queue(maxsize=2)
     counts: dict[str, int] = {}
@@ -172,6 +178,8 @@ def copy_frames(
                         copy.write(payload[start : start + COPY_CHUNK])
                 counts[table] = rows
                 progress(f"copied {rows:,} {table}")
+                if after_copy is not None:
+                    after_copy(table)
             except BaseException as exc:
                 failures.append(exc)
 
