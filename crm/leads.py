@@ -235,7 +235,7 @@ def update_lead(
     check_version(session=session, entity_type="lead", record=lead, expected_version=expected_version)
 
     changes = {k: getattr(data, k) for k in data.model_fields_set if k in EDITABLE_FIELDS}
-    for required in ("last_name", "email"):
+    for required in ("last_name", "email", "owner_id"):
         if required in changes and changes[required] is None:
             raise ValidationFailed([(required, "is required")])
     if "status" in changes and changes["status"] is None:
