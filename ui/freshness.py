@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+import duckdb
 import streamlit as st
 
 from core.warehouse import read_rows
@@ -29,10 +30,13 @@ class Freshness:
 
 
 def read_freshness() -> Freshness:
-    """Read the run log (``etl_runs``) of the serving warehouse."""
-    rows = read_rows(
-        "SELECT arg_max(source_snapshot_at, finished_at), max(finished_at) FROM etl_runs WHERE status = 'success'"
-    )
+    """Read the run log (``etl_runs``) of the serving warehouse (unknown when it has none)."""
+    try:
+        rows = read_rows(
+            "SELECT arg_max(source_snapshot_at, finished_at), max(finished_at) FROM etl_runs WHERE status = 'success'"
+        )
+    except duckdb.Error:
+        return Freshness(data_as_of=None, finished_at=None)
     as_of, finished = rows[0] if rows else (None, None)
     return Freshness(data_as_of=_utc(as_of), finished_at=_utc(finished))
 

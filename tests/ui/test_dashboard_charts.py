@@ -101,3 +101,20 @@ def test_freshness_is_stale_after_two_etl_intervals():
     assert not Freshness(now - dt.timedelta(minutes=29), now).is_stale(now)
     assert Freshness(now - dt.timedelta(minutes=31), now).is_stale(now)
     assert Freshness(None, None).is_stale(now)
+
+
+def test_freshness_reads_the_newest_successful_run_and_survives_a_missing_run_log(tmp_path, monkeypatch):
+    from core.settings import get_settings
+    from ui.freshness import read_freshness
+
+    snapshot = dt.datetime(2026, 11, 28, 12, 0, tzinfo=dt.UTC)
+    path = build_warehouse(tmp_path / "w.duckdb", snapshot_at=snapshot)
+    monkeypatch.setenv("WAREHOUSE_PATH", str(path))
+    get_settings.cache_clear()
+    assert read_freshness().data_as_of == snapshot
+    import duckdb
+
+    with duckdb.connect(str(path)) as con:
+        con.execute("DROP TABLE etl_runs")
+    assert read_freshness().data_as_of is None
+    get_settings.cache_clear()
