@@ -369,16 +369,27 @@ def search_leads(*, session: Session, actor: Actor, query: LeadQuery | Mapping[s
     conds = _conditions(session, actor, query)
     if conds is None:
         return LeadPage([], 0, query.limit, query.offset)
-    matches = _capped_count(session, conds)
-    exact = matches <= EXACT_COUNT_LIMIT
-    if query.q and exact:
-        # Few matches: collect them through the trigram index, then sort. Without this the planner
-        # may walk the whole score index looking for a rare substring.
-        matched = select(Lead).where(*conds).cte("matched").prefix_with("MATERIALIZED")
+    if query.q:
+        # One trigram-index scan collects up to EXACT_COUNT_LIMIT + 1 matches; when that is all of
+        # them, the page is sorted from this small set (a rare substring never walks the score index).
+        matched = select(Lead).where(*conds).limit(EXACT_COUNT_LIMIT + 1).cte("matched").prefix_with("MATERIALIZED")
         entity = aliased(Lead, matched)
-        stmt = select(entity).order_by(*_order(query.sort, entity))
+        found = select(func.count()).select_from(matched).scalar_subquery()
+        result = session.execute(
+            select(entity, found.label("found"))
+            .order_by(*_order(query.sort, entity))
+            .limit(query.limit + 1)
+            .offset(query.offset)
+        ).all()
+        matches = int(result[0].found) if result else _capped_count(session, conds)
+        if matches <= EXACT_COUNT_LIMIT:
+            rows = [r[0] for r in result]
+            more = len(rows) > query.limit
+            return LeadPage(rows[: query.limit], matches, query.limit, query.offset, total_is_exact=True, more=more)
     else:
-        stmt = select(Lead).where(*conds).order_by(*_order(query.sort))
+        matches = _capped_count(session, conds)
+    exact = matches <= EXACT_COUNT_LIMIT
+    stmt = select(Lead).where(*conds).order_by(*_order(query.sort))
     rows = list(session.scalars(stmt.limit(query.limit + 1).offset(query.offset)))
     more = len(rows) > query.limit
     rows = rows[: query.limit]
