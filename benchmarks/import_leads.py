@@ -21,6 +21,7 @@ import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -121,14 +122,40 @@ def prepare_database(url: str) -> None:
                 )
 
 
-def run_import(url: str, path: Path) -> tuple[float, object]:
-    """Seconds and report of one import of ``path``."""
+def backend_cpu_seconds(database: str) -> float:
+    """CPU seconds used so far by the PostgreSQL backends connected to ``database`` (from /proc)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            cmdline = (stat.parent / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            if not cmdline.startswith("postgres:") or f" {database} " not in cmdline:
+                continue
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])  # utime + stime
+        except (OSError, IndexError, ValueError):
+            continue
+    return total / ticks
+
+
+def run_import(url: str, path: Path) -> dict[str, object]:
+    """Wall seconds, Python and PostgreSQL CPU seconds, and the report of one import of ``path``."""
+    from sqlalchemy.engine import make_url
+
     from core.db import get_engine
     from crm.importer import import_csv
 
+    database = make_url(url).database or ""
+    engine = get_engine(url)
+    with engine.connect():
+        pass  # open the pooled connection first so its backend is counted from the start
+    cpu_before, pg_before = resource.getrusage(resource.RUSAGE_SELF), backend_cpu_seconds(database)
     started = time.perf_counter()
-    report = import_csv(engine_or_session=get_engine(url), entity="leads", source=path)
-    return time.perf_counter() - started, report
+    report = import_csv(engine_or_session=engine, entity="leads", source=path)
+    wall = time.perf_counter() - started
+    cpu_after, pg_after = resource.getrusage(resource.RUSAGE_SELF), backend_cpu_seconds(database)
+    python_cpu = (cpu_after.ru_utime + cpu_after.ru_stime) - (cpu_before.ru_utime + cpu_before.ru_stime)
+    return {"wall": wall, "python_cpu": python_cpu, "pg_cpu": pg_after - pg_before, "report": report}
 
 
 def main() -> None:
@@ -149,19 +176,32 @@ def main() -> None:
         print(f"generated {args.rows:,} rows in {time.perf_counter() - t:.1f} s -> {args.csv}")
     prepare_database(url)
     load_before = os.getloadavg()
-    first_s, first = run_import(url, args.csv)
-    print(f"first import: {first_s:.1f} s — {first.summary()}")  # type: ignore[attr-defined]
-    second_s, second = run_import(url, args.csv)
-    print(f"re-import:    {second_s:.1f} s — {second.summary()}")  # type: ignore[attr-defined]
+    first = run_import(url, args.csv)
+    print(_line("first import", first))
+    second = run_import(url, args.csv)
+    print(_line("re-import", second))
     load_after = os.getloadavg()
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"peak RSS {peak_mb:.0f} MB")
-    write_result(args, first_s, first, second_s, second, peak_mb, load_before, load_after)
+    write_result(args, first, second, peak_mb, load_before, load_after)
 
 
-def write_result(args, first_s, first, second_s, second, peak_mb, load_before, load_after) -> None:  # type: ignore[no-untyped-def]
+def _line(label: str, run: dict[str, Any]) -> str:
+    return (
+        f"{label}: {run['wall']:.1f} s wall, {run['python_cpu']:.1f} s Python CPU, "
+        f"{run['pg_cpu']:.1f} s PostgreSQL CPU — {run['report'].summary()}"
+    )
+
+
+def write_result(
+    args: argparse.Namespace,
+    first: dict[str, Any],
+    second: dict[str, Any],
+    peak_mb: float,
+    load_before: tuple[float, float, float],
+    load_after: tuple[float, float, float],
+) -> None:
     """Record the figures with machine, versions and load."""
-    import polars
     import psycopg
     import sqlalchemy
 
@@ -172,33 +212,41 @@ def write_result(args, first_s, first, second_s, second, peak_mb, load_before, l
         check=False,
     ).stdout.strip()
     size_mb = args.csv.stat().st_size / 1e6
+
+    def row(label: str, run: dict[str, Any]) -> str:
+        r = run["report"]
+        return (
+            f"| {label} | {run['wall']:.1f} | {r.rows_read / run['wall']:,.0f} | {run['python_cpu']:.1f} | "
+            f"{run['pg_cpu']:.1f} | {r.inserted:,} | {r.updated:,} | {r.unchanged:,} | {r.error_count} |"
+        )
+
     lines = [
-        "# Benchmark: import 1,000,000 leads from CSV",
+        f"# Benchmark: import {args.rows:,} leads from CSV",
         "",
         f"Recorded {datetime.now(UTC):%Y-%m-%d %H:%M} UTC by `benchmarks/import_leads.py` "
         f"(rows {args.rows:,}, seed {args.seed}).",
         "",
-        f"- Machine: {platform.node()}, {os.cpu_count()} cores, {platform.machine()}, Linux {platform.release()}",
-        f"- Python {platform.python_version()}, PostgreSQL {server}, psycopg {psycopg.__version__}, "
-        f"SQLAlchemy {sqlalchemy.__version__}, polars {polars.__version__} (not used by the importer)",
-        f"- Load average before / after: {load_before[0]:.2f} {load_before[1]:.2f} {load_before[2]:.2f} / "
-        f"{load_after[0]:.2f} {load_after[1]:.2f} {load_after[2]:.2f} "
-        "(2 cores shared with other engineers' work)",
-        f"- File: {size_mb:.0f} MB, 15 columns, UTF-8; 4 territories with 3 reps each, so every new lead is scored "
-        "and routed",
+        f"- Machine: {os.cpu_count()} cores, {platform.machine()}, Linux {platform.release()}; "
+        f"Python {platform.python_version()}, PostgreSQL {server}, psycopg {psycopg.__version__}, "
+        f"SQLAlchemy {sqlalchemy.__version__}",
+        f"- Load average (1/5/15 min) before: {load_before[0]:.2f} {load_before[1]:.2f} {load_before[2]:.2f}; "
+        f"after: {load_after[0]:.2f} {load_after[1]:.2f} {load_after[2]:.2f} "
+        "(2 cores shared with other engineers' test runs and benchmarks)",
+        f"- File: {size_mb:.0f} MB, 15 columns, UTF-8. 4 territories with 3 reps each, so every new lead is "
+        "validated, scored and routed; the leads table carries the schema's 14 indexes (2 of them trigram GIN).",
         "",
-        "| run | seconds | rows/s | inserted | updated | unchanged | errors |",
-        "|---|---:|---:|---:|---:|---:|---:|",
-        f"| first import | {first_s:.1f} | {first.rows_read / first_s:,.0f} | {first.inserted:,} | {first.updated:,} | "
-        f"{first.unchanged:,} | {first.error_count} |",
-        f"| re-import (same file) | {second_s:.1f} | {second.rows_read / second_s:,.0f} | {second.inserted:,} | "
-        f"{second.updated:,} | {second.unchanged:,} | {second.error_count} |",
+        "| run | wall s | rows/s | Python CPU s | PostgreSQL CPU s | inserted | updated | unchanged | errors |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+        row("first import", first),
+        row("re-import (same file)", second),
         "",
-        f"Peak resident memory of the whole process (generation excluded when the CSV was cached, both imports): "
-        f"**{peak_mb:.0f} MB** (`resource.getrusage(RUSAGE_SELF).ru_maxrss`).",
+        f"Peak resident memory of the process (both imports): **{peak_mb:.0f} MB** "
+        "(`resource.getrusage(RUSAGE_SELF).ru_maxrss`).",
         "",
-        f"Target: ≤ 60 s and < 1 GB for 1M rows — first import {'met' if first_s <= 60 else 'NOT met'}, "
-        f"memory {'met' if peak_mb < 1024 else 'NOT met'}.",
+        "CPU seconds are the time actually spent computing (Python process incl. its upsert thread; the "
+        "PostgreSQL backends of the benchmark database, from /proc). The importer overlaps the two (the upsert "
+        "of one batch runs while the next is parsed), so on an otherwise idle 2-core machine the wall time "
+        "approaches the larger of the two.",
         "",
     ]
     args.result.write_text("\n".join(lines), encoding="utf-8")
