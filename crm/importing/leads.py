@@ -49,7 +49,7 @@ CREATE TEMP TABLE IF NOT EXISTS {STAGE} (
 _cols = ", ".join(LEAD_COLUMNS)
 UPSERT = f"""
 INSERT INTO leads AS t (id, {_cols})
-SELECT COALESCE(s.id, gen_random_uuid()), {", ".join("s." + c for c in LEAD_COLUMNS)} FROM {STAGE} s
+SELECT s.id, {", ".join("s." + c for c in LEAD_COLUMNS)} FROM {STAGE} s
 ON CONFLICT (id) DO UPDATE SET {", ".join(f"{c} = EXCLUDED.{c}" for c in LEAD_COLUMNS)}
 WHERE ({", ".join("t." + c for c in LEAD_COLUMNS)})
     IS DISTINCT FROM ({", ".join("EXCLUDED." + c for c in LEAD_COLUMNS)})
@@ -83,7 +83,8 @@ SCORE_CACHE_LIMIT = 400_000
 class LeadWriter:
     """Upserts batches of lead records for one import.
 
-    The database work of batch N (COPY into the staging table, then one upsert) runs on a helper
+    The database work of batch N (new leads COPYed into the table; changed ones COPYed into a staging
+    table, then one ``INSERT … ON CONFLICT (id) DO UPDATE … WHERE … IS DISTINCT FROM``) runs on a helper
     thread while the next batch is read and validated; the connection is used by one thread at a
     time (each batch waits for the previous upsert before its look-ups).
     """
@@ -120,13 +121,17 @@ class LeadWriter:
         if pending is not None:
             pending.result()
 
-    def _upsert(self, staged: list[tuple[Any, ...]]) -> None:
+    def _upsert(self, new: list[tuple[Any, ...]], changed: list[tuple[Any, ...]]) -> None:
+        """New leads are COPYed straight into the table; changed ones go through staging and one upsert."""
         conn = self.ctx.conn
-        with conn.cursor() as cur:
-            cur.execute(f"TRUNCATE {STAGE}")
-        copy_rows(conn, STAGE, ("id", *LEAD_COLUMNS), staged, types=STAGE_TYPES)
-        with conn.cursor() as cur:
-            cur.execute(UPSERT)
+        if new:
+            copy_rows(conn, "leads", LEAD_COLUMNS, new, types=STAGE_TYPES[1:])
+        if changed:
+            with conn.cursor() as cur:
+                cur.execute(f"TRUNCATE {STAGE}")
+            copy_rows(conn, STAGE, ("id", *LEAD_COLUMNS), changed, types=STAGE_TYPES)
+            with conn.cursor() as cur:
+                cur.execute(UPSERT)
 
     def write(self, records: list[Record]) -> None:
         """Validate against the database, merge, and upsert one batch (the upsert finishes in the background)."""
@@ -173,7 +178,8 @@ class LeadWriter:
                     if lead["external_id"]:
                         by_external[lead["external_id"]] = lead
 
-        staged: list[tuple[Any, ...]] = []
+        new: list[tuple[Any, ...]] = []
+        changed: list[tuple[Any, ...]] = []
         report = ctx.report
         for record in fresh:
             values = record.values
@@ -245,12 +251,12 @@ class LeadWriter:
                     report.unchanged += 1
                     continue
                 report.updated += 1
-                staged.append((existing["id"], *(lead[c] for c in LEAD_COLUMNS)))
+                changed.append((existing["id"], *_comparable(lead)))
             else:
                 report.inserted += 1
-                staged.append((None, *(lead[c] for c in LEAD_COLUMNS)))
-        if staged:
-            self._pending = self._pool.submit(self._upsert, staged)
+                new.append(_comparable(lead))
+        if new or changed:
+            self._pending = self._pool.submit(self._upsert, new, changed)
 
 
 _comparable = itemgetter(*LEAD_COLUMNS)
