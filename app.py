@@ -12,30 +12,30 @@ from ui.signin import sign_in_form, sign_out_button
 st.set_page_config(page_title="Sales System", page_icon="📈", layout="wide")
 
 user = current_user()
-if user is None:  # signed out: the sign-in form is the only page, and the navigation is hidden
-    st.navigation([st.Page(sign_in_form, title="Sign in", url_path="sign-in")], position="hidden").run()
-    st.stop()
+role = user.role if user is not None else None
 
 dashboards = [
-    st.Page(
-        "pages/overview.py", title="Overview", icon=":material/home:", url_path="overview", default=user.role != "rep"
-    ),
+    st.Page("pages/overview.py", title="Overview", icon=":material/home:", url_path="overview", default=role != "rep"),
     st.Page("pages/pipeline.py", title="Pipeline", icon=":material/view_kanban:", url_path="pipeline"),
     st.Page("pages/conversion.py", title="Conversion", icon=":material/filter_alt:", url_path="conversion"),
     st.Page("pages/team.py", title="Team", icon=":material/groups:", url_path="team"),
 ]
 work = [
-    st.Page(
-        "pages/leads.py", title="Leads", icon=":material/person_search:", url_path="leads", default=user.role == "rep"
-    ),
+    st.Page("pages/leads.py", title="Leads", icon=":material/person_search:", url_path="leads", default=role == "rep"),
     st.Page("pages/opportunities.py", title="Opportunities", icon=":material/handshake:", url_path="opportunities"),
 ]
-if user.can_write:
+if user is None or user.can_write:
     work.append(st.Page("pages/import_data.py", title="Import", icon=":material/upload_file:", url_path="import"))
 admin = [
     st.Page("pages/users.py", title="Users", icon=":material/manage_accounts:", url_path="users"),
     st.Page("pages/territories.py", title="Territories", icon=":material/map:", url_path="territories"),
 ]
+
+if user is None:  # every page is known (so a shared link survives signing in) but hidden, and none runs
+    st.navigation([*dashboards, *work, *admin], position="hidden")
+    sign_in_form()
+    st.stop()
+
 sections: dict[str, list[st.Page]] = {"Dashboards": dashboards, "Work": work}
 if user.role == "admin":
     sections["Admin"] = admin

@@ -30,3 +30,14 @@ def test_wrong_password_then_sign_in_and_out(clean_db, browser_page):
     wait_idle(page)
     expect(page.get_by_role("button", name="Sign in")).to_be_visible()
     expect(nav).to_have_count(0)
+
+
+def test_a_shared_link_opens_its_view_after_signing_in(clean_db, browser_page, app_server):
+    with transaction(clean_db) as session:
+        create_user(session=session, data=NewUser(email="e2e.viewer@example.com", password=PASSWORD, role="analyst"))
+    page = browser_page
+    page.goto(f"{app_server}/leads?q=acme&status=qualified")
+    wait_idle(page)
+    sign_in(page, "e2e.viewer@example.com", PASSWORD)
+    expect(page.get_by_label("Search")).to_have_value("acme")
+    assert "/leads?" in page.url and "status=qualified" in page.url
