@@ -31,7 +31,10 @@ def test_clicking_a_stage_bar_shows_and_exports_the_deals_behind_it(clean_db, br
         )
     _publish_tiny_warehouse()
     page = browser_page
-    sign_in(page, "sam@example.com", PASSWORD)
+    try:
+        sign_in(page, "sam@example.com", PASSWORD)
+    finally:
+        page.screenshot(path=str(screenshot_dir / "drilldown_after_sign_in.png"), full_page=True)
     open_page(page, "Pipeline")
     expect(page.get_by_text("Data as of")).to_be_visible()
 
