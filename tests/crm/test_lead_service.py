@@ -173,12 +173,15 @@ def test_above_the_exact_count_limit_totals_are_estimates_but_paging_stays_exact
     import crm.leads
 
     monkeypatch.setattr(crm.leads, "EXACT_COUNT_LIMIT", 3)
+    monkeypatch.setattr(crm.leads, "SEARCH_COLLECT_LIMIT", 3)
     _make(session, org.leo, 6)
     session.execute(text("ANALYZE leads"))
     page = search_leads(session=session, actor=org.leo, query={"limit": 5})
     assert (page.total_is_exact, len(page.rows), page.has_more) == (False, 5, True)
     assert page.total >= 6
+    dense = search_leads(session=session, actor=org.leo, query={"q": "person", "limit": 2})
+    assert (dense.total_is_exact, len(dense.rows), dense.has_more) == (False, 2, True)
     last = search_leads(session=session, actor=org.leo, query={"q": "person", "limit": 5, "offset": 5})
-    assert (len(last.rows), last.has_more) == (1, False)
+    assert (len(last.rows), last.has_more, last.total, last.total_is_exact) == (1, False, 6, True)
     few = search_leads(session=session, actor=org.leo, query={"q": "corp 1"})
     assert (few.total, few.total_is_exact, few.has_more) == (2, True, False)
