@@ -66,13 +66,13 @@ def actor_for_token(*, session: Session, token: str) -> tuple[Actor, dict[str, o
     except ValueError:
         raise AuthenticationFailed(_INVALID) from None
     row = session.execute(
-        select(User, RevokedToken.jti)
+        select(User.id, User.email, User.name, User.role, User.team_id, User.is_active, RevokedToken.jti)
         .outerjoin(RevokedToken, RevokedToken.jti == str(claims["jti"]))
         .where(User.id == user_id)
     ).first()
-    if row is None or row[1] is not None or not row[0].is_active:
+    if row is None or row.jti is not None or not row.is_active:
         raise AuthenticationFailed(_INVALID)
-    return actor_from_user(row[0]), claims
+    return Actor(id=row.id, email=row.email, name=row.name, role=row.role, team_id=row.team_id), claims
 
 
 def revoke_token(*, session: Session, claims: dict[str, object]) -> None:

@@ -35,6 +35,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
+import psutil
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -138,12 +139,24 @@ async def one_request(client: httpx.AsyncClient, scenario: str, fx: Fixture, rng
             stats.error_samples.append(f"{type(exc).__name__}: {exc}")
 
 
-async def run_rate(base_url: str, fx: Fixture, rate: float, duration: float, seed: int) -> dict[str, object]:
+async def run_rate(
+    base_url: str,
+    fx: Fixture,
+    rate: float,
+    duration: float,
+    seed: int,
+    *,
+    only: str | None = None,
+    server_pid: int | None = None,
+    database: str | None = None,
+) -> dict[str, object]:
     """Send ``rate`` requests per second for ``duration`` seconds on a fixed schedule; return the figures."""
     rng = random.Random(seed)
     stats = {name: Stats() for name in SCENARIOS}
     total = int(rate * duration)
-    plan = rng.choices(SCENARIOS, weights=WEIGHTS, k=total)
+    plan = [only] * total if only else rng.choices(SCENARIOS, weights=WEIGHTS, k=total)
+    cpu_before = cpu_seconds(server_pid, database)
+    client_cpu_before = time.process_time()
     limits = httpx.Limits(max_connections=500, max_keepalive_connections=200)
     max_lag = 0.0
     load_before = os.getloadavg()
@@ -161,6 +174,8 @@ async def run_rate(base_url: str, fx: Fixture, rate: float, duration: float, see
         await asyncio.gather(*tasks)
         wall = time.perf_counter() - started
     load_after = os.getloadavg()
+    cpu_after = cpu_seconds(server_pid, database)
+    client_cpu = time.process_time() - client_cpu_before
     result: dict[str, object] = {
         "rate": rate,
         "duration_s": duration,
@@ -169,10 +184,17 @@ async def run_rate(base_url: str, fx: Fixture, rate: float, duration: float, see
         "max_schedule_lag_ms": round(max_lag * 1000, 1),
         "loadavg_before": [round(x, 2) for x in load_before],
         "loadavg_after": [round(x, 2) for x in load_after],
+        "cpu_ms_per_request": {
+            "api": round((cpu_after[0] - cpu_before[0]) * 1000 / total, 2),
+            "postgres": round((cpu_after[1] - cpu_before[1]) * 1000 / total, 2),
+            "load_generator": round(client_cpu * 1000 / total, 2),
+        },
         "scenarios": {},
     }
     ok = True
     for name, s in stats.items():
+        if only and name != only:
+            continue
         p95 = s.percentile(95)
         ok = ok and s.errors == 0 and p95 is not None and p95 <= P95_GOAL_MS
         result["scenarios"][name] = {  # type: ignore[index]
@@ -186,6 +208,30 @@ async def run_rate(base_url: str, fx: Fixture, rate: float, duration: float, see
         }
     result["holds"] = ok
     return result
+
+
+def cpu_seconds(server_pid: int | None, database: str | None) -> tuple[float, float]:
+    """CPU seconds used so far by the API server's process tree and by PostgreSQL backends of ``database``."""
+    app = 0.0
+    if server_pid is not None:
+        try:
+            root = psutil.Process(server_pid)
+            for proc in [root, *root.children(recursive=True)]:
+                times = proc.cpu_times()
+                app += times.user + times.system
+        except psutil.NoSuchProcess:
+            pass
+    db = 0.0
+    if database:
+        for proc in psutil.process_iter(["cmdline"]):
+            cmd = " ".join(proc.info.get("cmdline") or [])
+            if cmd.startswith("postgres:") and f" {database} " in cmd:
+                try:
+                    times = proc.cpu_times()
+                    db += times.user + times.system
+                except psutil.NoSuchProcess:
+                    pass
+    return app, db
 
 
 def _round(value: float | None) -> float | None:
@@ -241,18 +287,32 @@ def main() -> int:
     parser.add_argument("--search-as", choices=("admin", "rep"), default="admin", help="who searches leads")
     parser.add_argument("--stop-on-failure", action="store_true", help="stop after the first rate that fails")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--only", choices=SCENARIOS, help="send only this scenario (to cost it alone)")
     parser.add_argument("--out", type=Path, help="append each result as a JSON line to this file")
     args = parser.parse_args()
 
     fx = load_fixture(args.search_as)
     server = start_server(args.port, args.workers) if args.start_server else None
     base_url = f"http://127.0.0.1:{args.port}"
+    database = get_engine().url.database
+    server_pid = server.pid if server is not None else None
     try:
         rates = [float(r) for r in args.rates.split(",")]
         if args.warmup > 0:
-            asyncio.run(run_rate(base_url, fx, rates[0], args.warmup, args.seed + 1000))
+            asyncio.run(run_rate(base_url, fx, rates[0], args.warmup, args.seed + 1000, only=args.only))
         for i, rate in enumerate(rates):
-            result = asyncio.run(run_rate(base_url, fx, rate, args.duration, args.seed + i))
+            result = asyncio.run(
+                run_rate(
+                    base_url,
+                    fx,
+                    rate,
+                    args.duration,
+                    args.seed + i,
+                    only=args.only,
+                    server_pid=server_pid,
+                    database=database,
+                )
+            )
             result["search_as"] = args.search_as
             line = json.dumps(result)
             print(line, flush=True)
@@ -272,7 +332,8 @@ def main() -> int:
 def _table(result: dict[str, object]) -> str:
     lines = [
         f"rate {result['rate']}/s for {result['duration_s']} s (achieved {result['achieved_rate']}/s, "
-        f"load {result['loadavg_after']}): {'HOLDS' if result['holds'] else 'FAILS'}",
+        f"load {result['loadavg_after']}, CPU ms/request {result['cpu_ms_per_request']}): "
+        f"{'HOLDS' if result['holds'] else 'FAILS'}",
         "| scenario | requests | errors | p50 ms | p95 ms | p99 ms | max ms |",
         "|---|---:|---:|---:|---:|---:|---:|",
     ]

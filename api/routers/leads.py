@@ -10,6 +10,7 @@ from fastapi import APIRouter, File, Form, Query, Response, UploadFile, status
 
 from api.deps import CurrentActor
 from api.errors import responses
+from api.responses import json_response
 from api.schemas import (
     ConvertedLead,
     ImportProblem,
@@ -36,22 +37,23 @@ router = APIRouter(prefix="/api/v1/leads", tags=["leads"])
     status_code=status.HTTP_201_CREATED,
     responses=responses(401, 403, 404, 409, 422),
 )
-def create_lead(data: LeadCreate, actor: CurrentActor) -> LeadOut:
+def create_lead(data: LeadCreate, actor: CurrentActor) -> Response:
     """Create a lead (status ``new`` unless given); a duplicate email gets 409 naming the existing lead."""
     with transaction() as session:
         lead = lead_service.create_lead(session=session, data=data, actor=actor)
-        return LeadOut.model_validate(lead)
+        return json_response(LeadOut.model_validate(lead), status_code=status.HTTP_201_CREATED)
 
 
 @router.get("", response_model=LeadPageOut, responses=responses(401, 403, 422))
-def search_leads(query: Annotated[LeadQuery, Query()], actor: CurrentActor) -> LeadPageOut:
+def search_leads(query: Annotated[LeadQuery, Query()], actor: CurrentActor) -> Response:
     """Leads you may see, filtered, searched (``q``: name, email or company), sorted and paged."""
     with transaction() as session:
         page = lead_service.search_leads(session=session, query=query, actor=actor)
-        return LeadPageOut(
+        body = LeadPageOut(
             data=[LeadOut.model_validate(row) for row in page.rows],
             pagination=Pagination(total=page.total, limit=page.limit, offset=page.offset, has_more=page.has_more),
         )
+    return json_response(body)
 
 
 @router.post("/import", response_model=ImportReportOut, responses=responses(401, 403, 422))

@@ -5,13 +5,11 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
 
-from analytics.filters import MetricFilter
-from analytics.pipeline import open_pipeline_by_stage
 from api.deps import CurrentActor
 from api.errors import responses
-from api.freshness import warehouse_as_of
+from api.responses import json_response
 from api.schemas import (
     OpportunityOut,
     OpportunityPageOut,
@@ -21,6 +19,7 @@ from api.schemas import (
     PipelineSummary,
     StageSummary,
 )
+from api.snapshot import open_pipeline_rows, warehouse_as_of
 from core.db import transaction
 from crm import opportunities as opportunity_service
 from crm.errors import DomainError, PermissionDenied
@@ -65,26 +64,20 @@ def list_opportunities(
 
 
 @router.get("/pipeline", response_model=PipelineOut, responses=responses(401, 403, 422, 503))
-def pipeline_summary(actor: CurrentActor, owner_id: uuid.UUID | None = None) -> PipelineOut:
+def pipeline_summary(actor: CurrentActor, owner_id: uuid.UUID | None = None) -> Response:
     """Open pipeline (count, amount, weighted amount, by stage) from the warehouse, with its as-of time."""
     with transaction() as session:
         visible = visible_owner_ids(session=session, actor=actor)
     if owner_id is not None and visible is not None and owner_id not in visible:
         raise PermissionDenied("You may not see this owner's pipeline", field="owner_id")
-    filters = MetricFilter(
+    rows = open_pipeline_rows(
         owner_ids=(str(owner_id),) if owner_id is not None else (),
-        visible_owner_ids=tuple(sorted(str(o) for o in visible)) if visible is not None else None,
+        visible=tuple(sorted(str(o) for o in visible)) if visible is not None else None,
     )
-    frame = open_pipeline_by_stage(filters)
     as_of = warehouse_as_of()
     by_stage = [
-        StageSummary(
-            stage=row["key"],
-            open_count=int(row["count_open"]),
-            open_amount=float(row["amount"]),
-            weighted_amount=float(row["weighted_amount"]),
-        )
-        for row in frame.iter_rows(named=True)
+        StageSummary(stage=stage, open_count=count, open_amount=amount, weighted_amount=weighted)
+        for stage, count, amount, weighted in rows
     ]
     summary = PipelineSummary(
         open_count=sum(s.open_count for s in by_stage),
@@ -92,7 +85,7 @@ def pipeline_summary(actor: CurrentActor, owner_id: uuid.UUID | None = None) -> 
         weighted_amount=round(sum(s.weighted_amount for s in by_stage), 2),
         by_stage=by_stage,
     )
-    return PipelineOut(summary=summary, owner_id=owner_id, as_of=as_of)
+    return json_response(PipelineOut(summary=summary, owner_id=owner_id, as_of=as_of))
 
 
 @router.get("/{opportunity_id}", response_model=OpportunityOut, responses=responses(401, 403, 404, 422))

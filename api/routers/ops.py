@@ -9,8 +9,8 @@ from fastapi import APIRouter, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST
 
-from api.freshness import warehouse_as_of
 from api.schemas import Health
+from api.snapshot import warehouse_as_of
 from core.db import check_connection
 from core.errors import ConfigError
 from core.metrics import metrics_payload
