@@ -103,6 +103,7 @@ def lead_scorer() -> LeadScorer | None:
         score=scoring.calculate_score,
         employee_bands=bounds("EMPLOYEE_BANDS"),
         revenue_bands=bounds("REVENUE_BANDS"),
+        separable=hasattr(scoring, "ENGAGEMENT_WEIGHT"),  # documented as fit + weight × engagement
     )
 
 
@@ -150,7 +151,7 @@ def seed_demo(
     with psycopg.connect(_libpq(database)) as conn:
         with conn.transaction():
             conn.execute("SET LOCAL TimeZone = 'UTC'")
-            conn.execute("SET LOCAL maintenance_work_mem = '256MB'")
+            conn.execute("SET LOCAL maintenance_work_mem = '512MB'")
             conn.execute("LOCK TABLE " + ", ".join(SEED_TABLES) + " IN SHARE ROW EXCLUSIVE MODE")
             _refuse_unless_empty(conn, leads)
             deferred = drop_deferred_schema(conn, index_tables=BULK_TABLES, fk_tables=SEED_TABLES)
