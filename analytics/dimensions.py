@@ -19,6 +19,10 @@ OPPORTUNITY_DIMENSIONS: dict[str, tuple[str, str]] = {
     "team": ("team_id", "team_name"),
     "territory": ("territory_id", "territory_name"),
     "source": ("source", "source"),
+    "lost_reason": (
+        "coalesce(nullif(trim(lost_reason), ''), '(none)')",
+        "coalesce(nullif(trim(lost_reason), ''), '(none)')",
+    ),
 }
 LEAD_DIMENSIONS: dict[str, tuple[str, str]] = {
     "source": ("source", "source"),

@@ -49,7 +49,14 @@ def show_cohorts(filters) -> None:
     curves = metric("cohort_conversion_curves", filters)
     if not empty_state(curves, "No cohort is a month old yet in this range — widen the dates back."):
         st.plotly_chart(charts.cohort_curves_chart(curves), key="conversion_cohorts", width="stretch")
-        data_table(curves, key="conversion_cohort_table", filename="cohort_conversion_curves")
+        row = data_table(curves, key="conversion_cohort_table", filename="cohort_conversion_curves", select=True)
+        if row is not None:
+            cohort = curves["cohort_month"][row]
+            drilldown(
+                f"Leads of the {cohort} cohort",
+                metric("leads_behind", filters, dimension="cohort_month", key=cohort),
+                key="conversion_cohort_leads",
+            )
 
 
 def show_funnel(filters) -> None:
@@ -76,11 +83,26 @@ def show_wins(filters) -> None:
     wins = metric("win_rate", filters, by="source")
     if not empty_state(wins, "No deals closed in this range — widen the dates."):
         figure = charts.rate_bars(wins, rate="win_rate", title="Win rate by source", x_title="Source")
-        st.plotly_chart(figure, key="conversion_win_rate", width="stretch")
-        data_table(wins, key="conversion_win_rate_table", filename="win_rate_by_source")
+        source = chart(figure, key="conversion_win_rate")
+        row = data_table(wins, key="conversion_win_rate_table", filename="win_rate_by_source", select=True)
+        if row is not None:
+            source = wins["key"][row]
+        if source is not None:
+            drilldown(
+                f"Deals closed in range from {charts.display_label(source)}",
+                metric("deals_behind", filters, state="closed", dimension="source", key=source),
+                key="conversion_closed_deals",
+            )
     lost = metric("lost_reasons", filters)
     if not empty_state(lost, "No deals lost in this range."):
-        data_table(lost, key="conversion_lost_reasons", filename="lost_reasons")
+        row = data_table(lost, key="conversion_lost_reasons", filename="lost_reasons", select=True)
+        if row is not None:
+            reason = lost["lost_reason"][row]
+            drilldown(
+                f"Deals lost for “{reason}”",
+                metric("deals_behind", filters, state="lost", dimension="lost_reason", key=reason),
+                key="conversion_lost_deals",
+            )
 
 
 filters = start_dashboard("Conversion")

@@ -35,3 +35,16 @@ if not empty_state(
         )
     else:
         st.caption("Click a bar to see the deals behind it.")
+
+RECORDS = {
+    "Open deals (now)": ("deals_behind", {"state": "open"}),
+    "Deals won in range": ("deals_behind", {"state": "won"}),
+    "Deals closed in range (win rate, cycle)": ("deals_behind", {"state": "closed"}),
+    "Leads created in range (new leads, conversion)": ("leads_behind", {}),
+}
+choice = st.selectbox(
+    "Records behind the KPIs", list(RECORDS), index=None, placeholder="Choose…", key="overview_rec"
+)
+if choice:
+    name, kwargs = RECORDS[choice]
+    drilldown(choice, metric(name, filters, **kwargs), key="overview_records_table")

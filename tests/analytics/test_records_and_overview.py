@@ -55,3 +55,9 @@ def test_overview_kpis_on_an_empty_warehouse_have_no_values(empty):
     assert kpis.height == 8
     assert kpis.filter(kpi="win_rate")["value"][0] is None
     assert kpis.filter(kpi="open_pipeline")["value"][0] == 0.0
+
+
+def test_deals_behind_a_lost_reason_row(tiny):
+    assert deals_behind(Q1, state="lost", dimension="lost_reason", key="timing", con=tiny)[
+        "opportunity_id"
+    ].to_list() == ["o7"]

@@ -37,3 +37,11 @@ def test_overview_with_no_open_deals_in_filters_says_what_to_do():
     at = open_page("overview", params={**Q1, "owner": "bob", "source": "web"})
     assert not at.exception
     assert "No open opportunities in these filters" in texts(at)
+
+
+def test_choosing_records_behind_the_kpis_lists_them():
+    at = open_page("overview", params={"from": "2026-03-01", "to": "2026-03-31"})
+    at.selectbox(key="overview_rec").select("Deals won in range").run()
+    assert not at.exception
+    won = next(df.value for df in at.dataframe if "opportunity_id" in df.value.columns)
+    assert list(won["opportunity_id"]) == ["o1"]
