@@ -92,9 +92,9 @@ def metric(name: str, filters: MetricFilter, *args: Any, **kwargs: Any) -> pl.Da
     kwargs_json = json.dumps({k: _encode(v) for k, v in kwargs.items()}, sort_keys=True)
     try:
         return _compute(name, args_json, filters.to_key(), kwargs_json, require_warehouse())
-    except duckdb.CatalogException:
+    except (duckdb.CatalogException, duckdb.BinderException):
         st.error(
-            "The warehouse is missing a table the dashboards need (it was built by an older version). "
+            "The warehouse is missing a table or column the dashboards need (it was built by an older version). "
             "Run `python -m etl refresh --full`."
         )
         st.stop()
