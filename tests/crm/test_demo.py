@@ -6,13 +6,14 @@ from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
 
+import numpy as np
 import polars as pl
 import pytest
 from sqlalchemy import Engine, text
 
 from crm.cli import main
 from crm.demo import SEED_TABLES, SeedResult, seed_demo
-from crm.demo_data import DemoGenerator, reps_for
+from crm.demo_data import DemoGenerator, LeadScorer, reps_for
 from crm.errors import DomainError
 from crm.security import verify_password
 from models.domain import LOST_REASONS, STAGE_FORECAST_CATEGORY, STAGE_PROBABILITY
@@ -93,6 +94,34 @@ def test_loaded_ids_are_the_ones_the_seed_generates(engine: Engine, seeded: Seed
     for table in ("leads", "opportunities", "opportunity_stage_history"):
         loaded = {str(r[0]) for r in _rows(engine, f"SELECT id FROM {table}")}
         assert loaded == set(expected[table]["id"].to_list()), table
+
+
+def test_scorer_matches_full_calls_even_when_the_score_is_not_fit_plus_engagement() -> None:
+    def interacting(lead: dict) -> float:
+        engagement = lead.get("engagement_score") or 0
+        fit = 10 if lead.get("industry") == "Technology" else 2
+        return round(min(100.0, fit * engagement / 12 + (lead.get("employee_count") or 0) / 100), 2)
+
+    n = 400
+    leads = {
+        "industry": pl.Series(["Technology", None, "Retail", "Technology"] * (n // 4)),
+        "employee_count": np.arange(n) % 7 * 10,
+        "annual_revenue": np.arange(n) * 1000,
+        "title": pl.Series(["CEO", "Engineer"] * (n // 2)),
+        "engagement_score": np.arange(n) % 101,
+    }
+    expected = [
+        interacting(
+            {
+                "industry": leads["industry"][i],
+                "employee_count": float(leads["employee_count"][i]),
+                "engagement_score": int(leads["engagement_score"][i]),
+            }
+        )
+        for i in range(n)
+    ]
+    scores = LeadScorer(score=interacting, separable=True).scores(**leads)
+    assert scores.tolist() == expected
 
 
 # -- counts and shape ---------------------------------------------------------------------------------
