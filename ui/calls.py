@@ -6,24 +6,13 @@ from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
 import streamlit as st
-from pydantic import BaseModel, ValidationError
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import Session
 
 from crm.errors import DomainError, StaleRecord, ValidationFailed
-from models.schemas import field_errors
 from ui.resources import sessions
 
 T = TypeVar("T")
-M = TypeVar("M", bound=BaseModel)
-
-
-def build(schema: type[M], values: Mapping[str, Any]) -> M:
-    """The service input ``schema`` from form values; bad input raises ValidationFailed naming each field."""
-    try:
-        return schema(**values)
-    except ValidationError as exc:
-        raise ValidationFailed(field_errors(exc)) from None
 
 
 def describe(exc: DomainError, labels: Mapping[str, str] | None = None) -> str:
