@@ -1,0 +1,87 @@
+"""Trained models, their cards and their scored output under MODEL_DIR; pages only read from here.
+
+Files: ``<name>_model.joblib`` (the model), ``<name>_card.json`` (how accurate it has been),
+``win_scores.parquet`` / ``lead_scores.parquet`` (open deals / open leads scored at training time) and
+``backtest.parquet`` + ``backtest_summary.parquet`` (written by ``python -m analytics backtest``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import joblib
+import polars as pl
+
+from core.settings import get_settings
+
+SCORES = {"win": "win_scores.parquet", "lead": "lead_scores.parquet"}
+
+
+def model_dir(path: Path | None = None) -> Path:
+    """The folder holding models (MODEL_DIR unless given)."""
+    return Path(path) if path is not None else get_settings().model_dir
+
+
+def _write_atomically(target: Path, write: Any) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(f"{target.name}.tmp-{os.getpid()}")
+    write(tmp)
+    os.replace(tmp, target)
+
+
+def save_model(
+    name: str, model: Any, card: dict[str, Any], scores: pl.DataFrame | None, *, folder: Path | None = None
+) -> Path:
+    """Save a model with joblib, its card as JSON and its scored output as Parquet (each replaced atomically)."""
+    base = model_dir(folder)
+    _write_atomically(base / f"{name}_model.joblib", lambda p: joblib.dump(model, p))
+    _write_atomically(base / f"{name}_card.json", lambda p: p.write_text(json.dumps(card, indent=2, default=str)))
+    if scores is not None and name in SCORES:
+        _write_atomically(base / SCORES[name], lambda p: scores.write_parquet(p))
+    return base
+
+
+def load_model(name: str, *, folder: Path | None = None) -> Any | None:
+    """The saved model called ``name`` ('win' or 'lead'), or None when none is trained yet."""
+    path = model_dir(folder) / f"{name}_model.joblib"
+    return joblib.load(path) if path.exists() else None
+
+
+def load_model_card(name: str, *, folder: Path | None = None) -> dict[str, Any] | None:
+    """The model card of ``name``, or None when none is trained yet."""
+    path = model_dir(folder) / f"{name}_card.json"
+    return json.loads(path.read_text()) if path.exists() else None
+
+
+def win_probabilities(*, folder: Path | None = None) -> pl.DataFrame | None:
+    """Open deals scored at training time: opportunity_id, win_probability, reasons, probability_source; or None."""
+    path = model_dir(folder) / SCORES["win"]
+    if not path.exists():
+        return None
+    return pl.read_parquet(path, columns=["opportunity_id", "win_probability", "reasons", "probability_source"])
+
+
+def lead_conversion_probabilities(*, folder: Path | None = None) -> pl.DataFrame | None:
+    """Open leads scored at training time: lead_id, conversion_probability, reasons, probability_source; or None."""
+    path = model_dir(folder) / SCORES["lead"]
+    if not path.exists():
+        return None
+    return pl.read_parquet(path, columns=["lead_id", "conversion_probability", "reasons", "probability_source"])
+
+
+def save_backtest(points: pl.DataFrame, summary: pl.DataFrame, *, folder: Path | None = None) -> None:
+    """Save a backtest's per-date rows and its accuracy summary."""
+    base = model_dir(folder)
+    _write_atomically(base / "backtest.parquet", lambda p: points.write_parquet(p))
+    _write_atomically(base / "backtest_summary.parquet", lambda p: summary.write_parquet(p))
+
+
+def load_backtest(*, folder: Path | None = None) -> tuple[pl.DataFrame, pl.DataFrame] | None:
+    """The saved backtest (per-date rows, accuracy summary), or None when it has not been run."""
+    base = model_dir(folder)
+    if not (base / "backtest_summary.parquet").exists():
+        return None
+    return pl.read_parquet(base / "backtest.parquet"), pl.read_parquet(base / "backtest_summary.parquet")
