@@ -193,6 +193,7 @@ def main() -> None:
 | measurement | seconds | ratio |
 |---|---|---|
 {rows_md}
+
 Peak resident memory of a refresh process: {max(rss):.0f} MiB.
 """
     print(report)

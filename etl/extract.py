@@ -9,8 +9,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 
-import adbc_driver_postgresql.dbapi as adbc
+import adbc_driver_manager
+import adbc_driver_postgresql
 import duckdb
+import pyarrow
 
 from core.errors import ConfigError
 from etl.specs import TOMBSTONES, TableSpec
@@ -28,49 +30,79 @@ class Snapshot:
     taken_at: datetime
 
 
-def connect(url: str) -> adbc.Connection:
-    """An ADBC connection (not autocommit) or ConfigError naming the problem."""
-    try:
-        return adbc.connect(url)
-    except Exception as exc:
-        reason = str(exc).strip().splitlines()[0]
-        raise ConfigError(f"Cannot reach PostgreSQL for the ETL ({reason}): check DATABASE_URL.") from None
+class PgConnection:
+    """A bare ADBC PostgreSQL connection in a transaction (the DB-API layer would import pandas: +1 s a run)."""
+
+    def __init__(self, url: str) -> None:
+        try:
+            self._database = adbc_driver_postgresql.connect(url)
+            self._connection = adbc_driver_manager.AdbcConnection(self._database)
+            self._connection.set_autocommit(False)
+        except adbc_driver_manager.Error as exc:
+            reason = str(exc).strip().splitlines()[0]
+            raise ConfigError(f"Cannot reach PostgreSQL for the ETL ({reason}): check DATABASE_URL.") from None
+
+    def execute(self, sql: str) -> None:
+        """Run a statement that returns no rows."""
+        statement = adbc_driver_manager.AdbcStatement(self._connection)
+        try:
+            statement.set_sql_query(sql)
+            statement.execute_update()
+        finally:
+            statement.close()
+
+    @contextmanager
+    def stream(self, sql: str) -> Iterator[pyarrow.RecordBatchReader]:
+        """The result of ``sql`` as Arrow record batches, read as they arrive (binary COPY underneath)."""
+        statement = adbc_driver_manager.AdbcStatement(self._connection)
+        try:
+            statement.set_sql_query(sql)
+            handle, _ = statement.execute_query()
+            yield pyarrow.RecordBatchReader._import_from_c(handle.address)
+        finally:
+            statement.close()
+
+    def fetchall(self, sql: str) -> list[tuple]:
+        """All rows of a small result."""
+        with self.stream(sql) as reader:
+            table = reader.read_all()
+        return list(zip(*(col.to_pylist() for col in table.columns), strict=True))
+
+    def close(self) -> None:
+        """Roll back the read-only transaction and disconnect."""
+        try:
+            self._connection.rollback()
+        finally:
+            self._connection.close()
+            self._database.close()
 
 
-def begin_snapshot(conn: adbc.Connection) -> Snapshot:
+def connect(url: str) -> PgConnection:
+    """An ADBC connection in a transaction, or ConfigError naming the problem."""
+    return PgConnection(url)
+
+
+def begin_snapshot(conn: PgConnection) -> Snapshot:
     """Start a read-only REPEATABLE READ transaction and export its snapshot for other connections."""
-    cur = conn.cursor()
-    try:
-        cur.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-        cur.execute("SELECT pg_export_snapshot(), now()")
-        snapshot_id, taken_at = cur.fetchone()
-    finally:
-        cur.close()
+    conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+    ((snapshot_id, taken_at),) = conn.fetchall("SELECT pg_export_snapshot(), now()")
     return Snapshot(snapshot_id=snapshot_id, taken_at=taken_at)
 
 
-def join_snapshot(conn: adbc.Connection, snapshot: Snapshot) -> None:
+def join_snapshot(conn: PgConnection, snapshot: Snapshot) -> None:
     """Make ``conn``'s transaction see exactly ``snapshot``."""
-    cur = conn.cursor()
-    try:
-        cur.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-        cur.execute(f"SET TRANSACTION SNAPSHOT '{snapshot.snapshot_id}'")
-    finally:
-        cur.close()
+    conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+    conn.execute(f"SET TRANSACTION SNAPSHOT '{snapshot.snapshot_id}'")
 
 
-def check_drift(conn: adbc.Connection, specs: Sequence[TableSpec]) -> None:
+def check_drift(conn: PgConnection, specs: Sequence[TableSpec]) -> None:
     """Raise SchemaDrift naming the first declared column that is missing or retyped; new columns are fine."""
-    cur = conn.cursor()
-    try:
-        names = ", ".join(f"'{s.name}'" for s in specs)
-        cur.execute(
-            "SELECT table_name, column_name, udt_name FROM information_schema.columns "
-            f"WHERE table_schema = current_schema() AND table_name IN ({names})"
-        )
-        found = {(t, c): u for t, c, u in cur.fetchall()}
-    finally:
-        cur.close()
+    names = ", ".join(f"'{s.name}'" for s in specs)
+    rows = conn.fetchall(
+        "SELECT table_name::text, column_name::text, udt_name::text FROM information_schema.columns "
+        f"WHERE table_schema = current_schema() AND table_name IN ({names})"
+    )
+    found = {(t, c): u for t, c, u in rows}
     for spec in specs:
         if not any(t == spec.name for t, _ in found):
             raise SchemaDrift(f"table {spec.name} is missing in PostgreSQL: run `python -m crm migrate`")
@@ -100,32 +132,23 @@ def cast_sql(spec: TableSpec, source: str) -> str:
 
 
 def copy_table(
-    pg: adbc.Connection, duck: duckdb.DuckDBPyConnection, spec: TableSpec, target: str, since: datetime | None
+    pg: PgConnection, duck: duckdb.DuckDBPyConnection, spec: TableSpec, target: str, since: datetime | None
 ) -> int:
     """Stream one table (or its changes since ``since``) into DuckDB table ``target``; return the row count."""
-    cur = pg.cursor()
-    try:
-        cur.execute(select_sql(spec, since))
-        reader = cur.fetch_record_batch()
+    with pg.stream(select_sql(spec, since)) as reader:
         view = f"arrow_{spec.name}"
         duck.register(view, reader)
         try:
             duck.execute(f"CREATE OR REPLACE TABLE {target} AS {cast_sql(spec, view)}")
         finally:
             duck.unregister(view)
-        return duck.execute(f"SELECT count(*) FROM {target}").fetchall()[0][0]
-    finally:
-        cur.close()
+    return duck.execute(f"SELECT count(*) FROM {target}").fetchall()[0][0]
 
 
-def copy_tombstones(pg: adbc.Connection, duck: duckdb.DuckDBPyConnection, target: str, since: datetime) -> int:
+def copy_tombstones(pg: PgConnection, duck: duckdb.DuckDBPyConnection, target: str, since: datetime) -> int:
     """Copy the tombstones (table_name, record_id) written since ``since``."""
-    cur = pg.cursor()
-    try:
-        cur.execute(
-            f"SELECT table_name, record_id FROM {TOMBSTONES} WHERE updated_at >= '{since.isoformat()}'::timestamptz"
-        )
-        reader = cur.fetch_record_batch()
+    sql = f"SELECT table_name, record_id FROM {TOMBSTONES} WHERE updated_at >= '{since.isoformat()}'::timestamptz"
+    with pg.stream(sql) as reader:
         duck.register("arrow_tombstones", reader)
         try:
             duck.execute(
@@ -135,13 +158,11 @@ def copy_tombstones(pg: adbc.Connection, duck: duckdb.DuckDBPyConnection, target
             )
         finally:
             duck.unregister("arrow_tombstones")
-        return duck.execute(f"SELECT count(*) FROM {target}").fetchall()[0][0]
-    finally:
-        cur.close()
+    return duck.execute(f"SELECT count(*) FROM {target}").fetchall()[0][0]
 
 
 @contextmanager
-def snapshot_connections(url: str, workers: int) -> Iterator[tuple[Snapshot, list[adbc.Connection]]]:
+def snapshot_connections(url: str, workers: int) -> Iterator[tuple[Snapshot, list[PgConnection]]]:
     """``workers`` ADBC connections that all read one exported snapshot; closed at exit."""
     conns = [connect(url)]
     try:
@@ -153,14 +174,11 @@ def snapshot_connections(url: str, workers: int) -> Iterator[tuple[Snapshot, lis
         yield snapshot, conns
     finally:
         for conn in conns:
-            try:
-                conn.rollback()
-            finally:
-                conn.close()
+            conn.close()
 
 
 def copy_tables_parallel(
-    conns: list[adbc.Connection],
+    conns: list[PgConnection],
     duck: duckdb.DuckDBPyConnection,
     jobs: Sequence[tuple[TableSpec, str]],
     since: datetime | None,
@@ -173,7 +191,7 @@ def copy_tables_parallel(
     counts: dict[str, int] = {}
     errors: list[BaseException] = []
 
-    def work(pg: adbc.Connection) -> None:
+    def work(pg: PgConnection) -> None:
         cursor = duck.cursor()
         try:
             while not errors:
