@@ -73,6 +73,9 @@ class Pagination(BaseModel):
     limit: int = Field(examples=[50])
     offset: int = Field(examples=[0])
     has_more: bool = Field(examples=[True])
+    total_is_exact: bool = Field(
+        default=True, description="False when `total` is the planner's estimate (lead searches above 1,000 matches)"
+    )
 
 
 class LeadPageOut(BaseModel):

@@ -51,7 +51,13 @@ def search_leads(query: Annotated[LeadQuery, Query()], actor: CurrentActor) -> R
         page = lead_service.search_leads(session=session, query=query, actor=actor)
         body = LeadPageOut(
             data=[LeadOut.model_validate(row) for row in page.rows],
-            pagination=Pagination(total=page.total, limit=page.limit, offset=page.offset, has_more=page.has_more),
+            pagination=Pagination(
+                total=page.total,
+                limit=page.limit,
+                offset=page.offset,
+                has_more=page.has_more,
+                total_is_exact=page.total_is_exact,
+            ),
         )
     return json_response(body)
 

@@ -46,10 +46,10 @@ def test_lead_list_has_pagination_fields(client: TestClient, people, create_lead
     assert response.status_code == 200
     page = response.json()
     assert len(page["data"]) == 2
-    assert page["pagination"] == {"total": 3, "limit": 2, "offset": 0, "has_more": True}
+    assert page["pagination"] == {"total": 3, "limit": 2, "offset": 0, "has_more": True, "total_is_exact": True}
     last = client.get("/api/v1/leads?limit=2&offset=2", headers=people["rep"].headers).json()
     assert len(last["data"]) == 1
-    assert last["pagination"] == {"total": 3, "limit": 2, "offset": 2, "has_more": False}
+    assert last["pagination"] == {"total": 3, "limit": 2, "offset": 2, "has_more": False, "total_is_exact": True}
 
 
 def test_status_filter_returns_only_that_status(client: TestClient, people, create_lead) -> None:
