@@ -53,7 +53,7 @@ if user.can_write and lead.status != "converted":
         st.caption(blocker)
     panel = current_panel("lead")
     version = opened_version("lead", lead.version)
-    if panel == "edit" and (changes := lead_detail.edit_form(lead)) is not None:
+    if panel == "edit" and (changes := lead_detail.edit_form(lead, lead_list.owner_choices(user))) is not None:
         saved = perform(
             update_lead, lead_id=lead.id, data=changes, expected_version=version, actor=user,
             labels=lead_detail.LEAD_LABELS, on_stale=reloader("lead", "edit_"),

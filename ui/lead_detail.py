@@ -81,8 +81,8 @@ def _sentence(reason: str) -> str:
     return reason[:1].upper() + reason[1:]
 
 
-def edit_form(lead: Any) -> dict[str, Any] | None:
-    """The edit form, prefilled; returns the changed fields when submitted."""
+def edit_form(lead: Any, owners: list[Any] | None = None) -> dict[str, Any] | None:
+    """The edit form, prefilled (with an owner choice when ``owners`` is given); returns the changed fields."""
     with st.form("lead_edit"):
         c1, c2 = st.columns(2)
         values = {
@@ -116,6 +116,11 @@ def edit_form(lead: Any) -> dict[str, Any] | None:
                 placeholder="Not set",
             ),
         }
+        if owners:
+            choices = owners if lead.owner_id in owners else [lead.owner_id, *owners]
+            values["owner_id"] = c1.selectbox(
+                "Owner", choices, index=choices.index(lead.owner_id), format_func=lookups.person_name, key="edit_owner"
+            )
         if not st.form_submit_button("Save changes", key="edit_submit", type="primary"):
             return None
     if values["annual_revenue"] is not None:

@@ -36,6 +36,14 @@ def _uuid(raw: str) -> uuid.UUID:
     return uuid.UUID(raw)
 
 
+def owner_choices(actor: Actor) -> list[uuid.UUID]:
+    """Active people whose leads ``actor`` may reassign to (empty for reps and analysts)."""
+    if actor.role not in ("manager", "admin"):
+        return []
+    active = {p.id for p in lookups.people().values() if p.is_active}
+    return [i for i in _owner_choices(actor) if i is not None and i in active]
+
+
 def _owner_choices(actor: Actor) -> list[uuid.UUID | None]:
     everyone = lookups.people()
     if actor.role == "manager":

@@ -227,3 +227,14 @@ def test_merging_a_duplicate_keeps_one_lead_with_both_details(clean_db, people, 
     assert [s.value for s in at.success] == ["Johnny Doe merged into this lead."]
     with clean_db.connect() as conn:
         assert conn.execute(text("SELECT email, title FROM leads")).all() == [("john.doe@example.com", "CTO")]
+
+
+def test_manager_reassigns_a_lead_to_another_rep_on_the_team(clean_db, people, app_as):
+    lead = _lead(clean_db, people["leo"])
+    at = app_as(people["maya"], "pages/leads.py", id=str(lead.id))
+    at.button(key="lead_open_edit").click().run()
+    at.selectbox(key="edit_owner").set_value(people["rita"].id)
+    at.button(key="edit_submit").click().run()
+    assert {m.label: m.value for m in at.metric}["Owner"] == "Rita Rep"
+    rep_view = app_as(people["leo"], "pages/leads.py", id=str(lead.id))
+    assert [e.value for e in rep_view.error] == ["permission denied"]
