@@ -76,3 +76,13 @@ def test_the_section_lives_in_the_url():
     assert "Stale deals" in [s.value for s in at.subheader]
     linked = open_page("pipeline", params={**Q1, "view": "Trend"})
     assert [s.value for s in linked.subheader] == ["Trend"]
+
+
+def test_a_warehouse_without_a_mart_asks_for_a_full_refresh(_warehouse):
+    import duckdb
+
+    with duckdb.connect(str(_warehouse)) as con:
+        con.execute("DROP TABLE pipeline_daily")
+    at = open_page("pipeline", params={**Q1, "view": "Trend"})
+    assert not at.exception
+    assert "python -m etl refresh --full" in texts(at)
