@@ -31,6 +31,10 @@ from etl.transform import MARTS, build_marts, create_staging_views, models_finge
 
 log = logging.getLogger(__name__)
 
+# Incremental runs patch a copy of the served file; every MAX_PATCHES runs the marts are rebuilt whole,
+# which also compacts the file (patching leaves freed blocks behind).
+MAX_PATCHES = 48
+
 # Largest tables first so the extraction workers finish together.
 EXTRACT_ORDER = ("leads", "opportunity_stage_history", "opportunities", "accounts")
 
@@ -181,7 +185,8 @@ def _refresh_locked(
         create_staging_views(duck, merged=incremental)
         _pause_for_tests("transform")
         publish.discard(pub_tmp)
-        if incremental and _served_file_is_current(duck, serving):
+        patched = incremental and state.patches < MAX_PATCHES and _served_file_is_current(duck, serving)
+        if patched:
             shutil.copyfile(serving, pub_tmp)  # the served file is immutable: copying it is safe
             log.info("patching a copy of the served file with this run's changes")
             _attach(duck, pub_tmp, "pub")
@@ -209,7 +214,12 @@ def _refresh_locked(
         log.info("published at %.2f s (cpu %.2f s)", time.perf_counter() - began, time.process_time())
         _pause_for_tests("promote")
 
-        new_state = runlog.State(watermark=watermark, source=source, fingerprint=fingerprint)
+        new_state = runlog.State(
+            watermark=watermark,
+            source=source,
+            fingerprint=fingerprint,
+            patches=state.patches + 1 if patched else 0,
+        )
         if incremental:
             _apply_changes(duck, new_state, run)
         else:

@@ -58,6 +58,7 @@ class State:
     watermark: datetime
     source: str
     fingerprint: str
+    patches: int = 0  # incremental runs since the marts were last rebuilt whole
 
 
 def has_table(duck: duckdb.DuckDBPyConnection, db: str, table: str) -> bool:
@@ -81,6 +82,7 @@ def read_state(duck: duckdb.DuckDBPyConnection, db: str) -> State | None:
         watermark=datetime.fromisoformat(values["watermark"]),
         source=values["source"],
         fingerprint=values["fingerprint"],
+        patches=int(values.get("patches", "0")),
     )
 
 
@@ -90,7 +92,12 @@ def write_state(duck: duckdb.DuckDBPyConnection, db: str, state: State) -> None:
     duck.execute(f"DELETE FROM {db}.main.etl_state")
     duck.executemany(
         f"INSERT INTO {db}.main.etl_state VALUES (?, ?)",
-        [("watermark", state.watermark.isoformat()), ("source", state.source), ("fingerprint", state.fingerprint)],
+        [
+            ("watermark", state.watermark.isoformat()),
+            ("source", state.source),
+            ("fingerprint", state.fingerprint),
+            ("patches", str(state.patches)),
+        ],
     )
 
 

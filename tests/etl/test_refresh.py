@@ -224,3 +224,22 @@ def test_run_log_and_metrics_describe_each_run(crm_data, database_url, warehouse
     served = {family.name: family for family in TextfileCollector(textfile).collect()}
     (as_of,) = served["sales_warehouse_data_as_of_timestamp_seconds"].samples
     assert as_of.value == pytest.approx(result.source_snapshot_at.timestamp())
+
+
+def test_marts_are_rebuilt_whole_after_max_patches_incremental_runs(
+    crm_data, database_url, warehouse_path, monkeypatch, caplog
+):
+    import etl.refresh as refresh_module
+
+    monkeypatch.setattr(refresh_module, "MAX_PATCHES", 1)
+    refresh(full=True, url=database_url, warehouse_path=warehouse_path)
+    caplog.set_level("INFO", logger="etl.refresh")
+    patched = []
+    for title in ("CEO", "CFO"):
+        caplog.clear()
+        sql(crm_data, f"UPDATE leads SET title = '{title}' WHERE id = '{LEAD_1}'")
+        assert refresh(url=database_url, warehouse_path=warehouse_path).mode == "incremental"
+        patched.append(any("patching" in r.message for r in caplog.records))
+
+    assert patched == [True, False]
+    assert query(warehouse_path, f"SELECT title FROM leads WHERE lead_id = '{LEAD_1}'") == [("CFO",)]
