@@ -22,9 +22,9 @@ if lead_id is None:
     lead_new.new_lead_panel(user)
     query = lead_list.search_and_filters(user)
     page = fetch(search_leads, actor=user, query=query)
-    lead_list.export_button(user, query, page.total)
+    lead_list.export_button(user, query, page.total, page.total_is_exact)
     opened = lead_list.lead_table(page.rows)
-    lead_list.pager(page.total, page.limit, page.offset, page.has_more)
+    lead_list.pager(page.total, page.limit, page.offset, page.has_more, page.total_is_exact)
     if opened is not None:
         lead_list.open_lead(opened)
     st.stop()

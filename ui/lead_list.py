@@ -200,7 +200,7 @@ def _full_name(row: Any) -> str:
     return name or row.email or "(no name)"
 
 
-def pager(total: int, limit: int, offset: int, has_more: bool) -> None:
+def pager(total: int, limit: int, offset: int, has_more: bool, exact: bool = True) -> None:
     """ "Showing 1–25 of 1,234" with Previous / Next buttons that move the page in the URL."""
     page = offset // limit + 1
     pages = max(1, -(-total // limit))
@@ -209,7 +209,9 @@ def pager(total: int, limit: int, offset: int, has_more: bool) -> None:
     left, mid, right = st.columns([1, 3, 1], vertical_alignment="center")
     if left.button("Previous", key="leads_prev", disabled=page <= 1):
         _go_to(page - 1)
-    mid.caption(f"Showing {first:,}–{last:,} of {total:,} leads · page {page:,} of {pages:,}")
+    about = "" if exact else "about "
+    last = offset + limit if has_more else last
+    mid.caption(f"Showing {first:,}–{last:,} of {about}{total:,} leads · page {page:,} of {about}{pages:,}")
     if right.button("Next", key="leads_next", disabled=not has_more):
         _go_to(page + 1)
 
@@ -246,7 +248,7 @@ def close_lead() -> None:
     st.rerun()
 
 
-def export_button(actor: Actor, query: LeadQuery, total: int) -> None:
+def export_button(actor: Actor, query: LeadQuery, total: int, exact: bool = True) -> None:
     """How many leads match, and a download of all of them (filters and sort, all pages) as CSV."""
     factory = sessions()
     full_view = query.model_copy(update={"offset": 0})
@@ -256,7 +258,8 @@ def export_button(actor: Actor, query: LeadQuery, total: int) -> None:
             return safe_csv_bytes(iter_leads_for_export(session=session, actor=actor, query=full_view), EXPORT_COLUMNS)
 
     row = st.container(horizontal=True, vertical_alignment="center")
-    row.markdown(f"**{total:,}** {'lead matches' if total == 1 else 'leads match'}")
+    about = "" if exact else "about "
+    row.markdown(f"{about}**{total:,}** {'lead matches' if total == 1 else 'leads match'}")
     row.download_button(
         "Download CSV",
         data=build,
