@@ -35,9 +35,9 @@ SEARCH_EXPRESSION = (
     "coalesce(leads.email, '') || ' ' || coalesce(leads.company, ''))"
 )
 EXACT_COUNT_LIMIT = 1_000  # above this many matches, totals are estimates (counting is the slow part)
-# A search matching up to this many leads is collected and sorted whole; above it, matches are dense
-# enough that walking the score index finds a page quickly (5,000 measured slower on 1M leads).
-SEARCH_COLLECT_LIMIT = 1_000
+# Up to this many matches are collected and sorted whole; above it, matches are dense enough that
+# walking the sort index finds a page quickly (5,000 measured slower on 1M leads).
+SEARCH_COLLECT_LIMIT = EXACT_COUNT_LIMIT
 SCORE_FIELDS: tuple[str, ...] = ("industry", "employee_count", "annual_revenue", "title", "engagement_score")
 EDITABLE_FIELDS: tuple[str, ...] = (
     "first_name",
@@ -372,9 +372,11 @@ def search_leads(*, session: Session, actor: Actor, query: LeadQuery | Mapping[s
     conds = _conditions(session, actor, query)
     if conds is None:
         return LeadPage([], 0, query.limit, query.offset)
-    if query.q:
-        # One trigram-index scan collects up to SEARCH_COLLECT_LIMIT + 1 matches; when that is all of
-        # them, the page and the exact total come from this set (a rare substring never walks the score index).
+    # Few matches (any search, or filters the planner expects to match few leads): one statement
+    # collects up to SEARCH_COLLECT_LIMIT + 1 of them; when that is all, the page and the exact total
+    # come from this small set, and a rare substring never walks the whole score index.
+    estimate = None if query.q else _estimated_count(session, conds)
+    if estimate is None or estimate <= 5 * EXACT_COUNT_LIMIT:
         matched = select(Lead).where(*conds).limit(SEARCH_COLLECT_LIMIT + 1).cte("matched").prefix_with("MATERIALIZED")
         entity = aliased(Lead, matched)
         found = select(func.count()).select_from(matched).scalar_subquery()
@@ -389,24 +391,16 @@ def search_leads(*, session: Session, actor: Actor, query: LeadQuery | Mapping[s
             rows = [r[0] for r in result]
             more = len(rows) > query.limit
             return LeadPage(rows[: query.limit], matches, query.limit, query.offset, total_is_exact=True, more=more)
-        estimate = None
-    else:
-        # Filters without a search are estimated well by the planner: far above the limit, skip counting.
-        estimate = _estimated_count(session, conds)
-        matches = EXACT_COUNT_LIMIT + 1 if estimate > 5 * EXACT_COUNT_LIMIT else _capped_count(session, conds)
-    exact = matches <= EXACT_COUNT_LIMIT
+    # Many matches: walk the sort order's index; the total is the planner's estimate.
     stmt = select(Lead).where(*conds).order_by(*_order(query.sort))
     rows = list(session.scalars(stmt.limit(query.limit + 1).offset(query.offset)))
     more = len(rows) > query.limit
     rows = rows[: query.limit]
-    if exact:
-        total = matches
-    elif not more and rows:
-        total, exact = query.offset + len(rows), True  # the last page tells the exact total
-    else:
-        estimate = estimate if estimate is not None else _estimated_count(session, conds)
-        total = max(estimate, query.offset + len(rows) + int(more))
-    return LeadPage(rows, total, query.limit, query.offset, total_is_exact=exact, more=more)
+    if not more and rows:
+        return LeadPage(rows, query.offset + len(rows), query.limit, query.offset, total_is_exact=True, more=False)
+    estimate = estimate if estimate is not None else _estimated_count(session, conds)
+    total = max(estimate, query.offset + len(rows) + int(more), EXACT_COUNT_LIMIT + 1)
+    return LeadPage(rows, total, query.limit, query.offset, total_is_exact=False, more=more)
 
 
 def _export_select(conds: list[ColumnElement[bool]], sort: str) -> Select[Any]:
