@@ -7,8 +7,17 @@ import pytest
 from sqlalchemy import select, text
 
 from crm.audit import audit_trail
+from crm.duplicates import EMAIL_LOWER_EXPRESSION, PHONE_DIGITS_EXPRESSION
 from crm.errors import DomainError, DuplicateEmail, NotFound, ValidationFailed
-from crm.leads import create_lead, delete_lead, get_lead, iter_leads_for_export, search_leads, update_lead
+from crm.leads import (
+    SEARCH_EXPRESSION,
+    create_lead,
+    delete_lead,
+    get_lead,
+    iter_leads_for_export,
+    search_leads,
+    update_lead,
+)
 from crm.scoring import calculate_score
 from models import Lead
 
@@ -185,3 +194,17 @@ def test_above_the_exact_count_limit_totals_are_estimates_but_paging_stays_exact
     assert (len(last.rows), last.has_more, last.total, last.total_is_exact) == (1, False, 6, True)
     few = search_leads(session=session, actor=org.leo, query={"q": "corp 1"})
     assert (few.total, few.total_is_exact, few.has_more) == (2, True, False)
+
+
+@pytest.mark.parametrize(
+    ("where", "index"),
+    [
+        (f"{SEARCH_EXPRESSION} LIKE '%doe@acme%'", "ix_leads_search_trgm"),
+        (f"{PHONE_DIGITS_EXPRESSION} = '4155550101'", "ix_leads_phone_digits"),
+        (f"{EMAIL_LOWER_EXPRESSION} % 'jane@globex.com'", "ix_leads_email_trgm"),
+    ],
+)
+def test_search_and_duplicate_expressions_match_the_migrations_indexes(session, where, index):
+    session.execute(text("SET LOCAL enable_seqscan = off"))
+    plan = session.execute(text(f"EXPLAIN SELECT id FROM leads WHERE {where}")).scalars().all()
+    assert any(index in line for line in plan), plan
