@@ -79,6 +79,7 @@ def _connect_duckdb() -> duckdb.DuckDBPyConnection:
     duck = duckdb.connect(":memory:")
     duck.execute("SET TimeZone = 'UTC'")
     duck.execute("SET preserve_insertion_order = false")
+    duck.execute("SET enable_progress_bar = false")
     return duck
 
 

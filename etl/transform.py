@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+import logging
+import time
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -13,6 +15,7 @@ from etl.specs import TABLES, TableSpec
 from models.domain import OPEN_STAGES, STAGE_FORECAST_CATEGORY, STAGE_PROBABILITY, STAGES
 
 SQL_DIR = Path(__file__).with_name("sql")
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -109,6 +112,13 @@ def build_marts(duck: duckdb.DuckDBPyConnection, *, as_of: datetime, target: str
     return counts
 
 
+def _run(duck: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> None:
+    """Execute one step of a patch, logging its CPU time at DEBUG level."""
+    began = time.process_time()
+    duck.execute(sql, params)
+    log.debug("%.2f cpu-s  %s", time.process_time() - began, " ".join(sql.split())[:90])
+
+
 def _shadow(duck: duckdb.DuckDBPyConnection, table: str, where: str) -> None:
     """A temp view ``stg_<table>`` restricted by ``where`` that hides the full staging view of that name."""
     duck.execute(f"CREATE OR REPLACE TEMP VIEW stg_{table} AS SELECT * FROM memory.main.stg_{table} WHERE {where}")
@@ -133,21 +143,23 @@ def patch_marts(duck: duckdb.DuckDBPyConnection, *, as_of: datetime, target: str
     Row-level marts (leads, opportunities, stage_changes, opportunity_history) get their affected keys
     deleted and re-inserted from the merged staging views: a lead is affected when it changed or its owner,
     the owner's team or its territory changed; an opportunity when it, its stage history, its lead, account,
-    owner, team or territory changed. Clock-dependent columns are refreshed for every row; the aggregate and
+    owner, team or territory changed. Clock-dependent columns of open deals are refreshed; the aggregate and
     dimension marts (pipeline_daily, users, teams, territories, quotas) are rebuilt whole.
     """
-    duck.execute("SET VARIABLE as_of = CAST(? AS TIMESTAMPTZ)", [as_of])
-    duck.execute(
+    _run(duck, "SET VARIABLE as_of = CAST(? AS TIMESTAMPTZ)", [as_of])
+    _run(
+        duck,
         "CREATE OR REPLACE TEMP MACRO utc_date(ts) AS "
-        "DATE '1970-01-01' + CAST(floor(epoch_us(ts) / 86400000000.0) AS INTEGER)"
+        "DATE '1970-01-01' + CAST(floor(epoch_us(ts) / 86400000000.0) AS INTEGER)",
     )
     create_stage_defaults(duck)
-    duck.execute(f"SET search_path = '{target}.main,temp.main,memory.main'")
-    duck.execute(
+    _run(duck, f"SET search_path = '{target}.main,temp.main,memory.main'")
+    _run(
+        duck,
         "CREATE OR REPLACE TEMP TABLE changed_users AS "
-        f"{_ids('users')} UNION SELECT id FROM memory.main.stg_users WHERE team_id IN ({_ids('teams')})"
+        f"{_ids('users')} UNION SELECT id FROM memory.main.stg_users WHERE team_id IN ({_ids('teams')})",
     )
-    duck.execute(f"CREATE OR REPLACE TEMP TABLE changed_territories AS {_ids('territories')}")
+    _run(duck, f"CREATE OR REPLACE TEMP TABLE changed_territories AS {_ids('territories')}")
     dims_changed = duck.execute(
         "SELECT (SELECT count(*) FROM changed_users) + (SELECT count(*) FROM changed_territories)"
     ).fetchall()[0][0]
@@ -155,46 +167,51 @@ def patch_marts(duck: duckdb.DuckDBPyConnection, *, as_of: datetime, target: str
         " UNION SELECT id FROM memory.main.stg_{t} WHERE owner_id IN (SELECT id FROM changed_users) "
         "OR territory_id IN (SELECT id FROM changed_territories)"
     )
-    duck.execute(
+    _run(
+        duck,
         "CREATE OR REPLACE TEMP TABLE affected_leads AS "
         + _ids("leads")
-        + (by_dims.format(t="leads") if dims_changed else "")
+        + (by_dims.format(t="leads") if dims_changed else ""),
     )
-    duck.execute(
+    _run(
+        duck,
         "CREATE OR REPLACE TEMP TABLE affected_opportunities AS "
         + _ids("opportunities")
         + " UNION SELECT opportunity_id FROM memory.main.delta_opportunity_stage_history"
         " UNION SELECT h.opportunity_id FROM work.main.raw_opportunity_stage_history AS h"
         " JOIN memory.main.tombstones AS t ON t.record_id = h.id AND t.table_name = 'opportunity_stage_history'"
         " UNION SELECT id FROM memory.main.stg_opportunities WHERE lead_id IN (SELECT id FROM affected_leads)"
-        f" OR account_id IN ({_ids('accounts')})" + (by_dims.format(t="opportunities") if dims_changed else "")
+        f" OR account_id IN ({_ids('accounts')})" + (by_dims.format(t="opportunities") if dims_changed else ""),
     )
 
     _shadow(duck, "leads", "id IN (SELECT id FROM affected_leads)")
-    duck.execute(f"DELETE FROM {target}.main.leads WHERE lead_id IN (SELECT CAST(id AS VARCHAR) FROM affected_leads)")
-    duck.execute(f"INSERT INTO {target}.main.leads BY NAME {model_sql('leads')}")
+    _run(duck, f"DELETE FROM {target}.main.leads WHERE lead_id IN (SELECT CAST(id AS VARCHAR) FROM affected_leads)")
+    _run(duck, f"INSERT INTO {target}.main.leads BY NAME {model_sql('leads')}")
     _unshadow(duck, "leads")
 
     _shadow(duck, "opportunities", "id IN (SELECT id FROM affected_opportunities)")
     _shadow(duck, "opportunity_stage_history", "opportunity_id IN (SELECT id FROM affected_opportunities)")
-    duck.execute(f"CREATE OR REPLACE TEMP TABLE int_opportunity_changes AS {model_sql('int_opportunity_changes')}")
+    _run(duck, f"CREATE OR REPLACE TEMP TABLE int_opportunity_changes AS {model_sql('int_opportunity_changes')}")
     for mart in ("opportunities", "stage_changes", "opportunity_history"):
-        duck.execute(
+        _run(
+            duck,
             f"DELETE FROM {target}.main.{mart} "
-            "WHERE opportunity_id IN (SELECT CAST(id AS VARCHAR) FROM affected_opportunities)"
+            "WHERE opportunity_id IN (SELECT CAST(id AS VARCHAR) FROM affected_opportunities)",
         )
-        duck.execute(f"INSERT INTO {target}.main.{mart} BY NAME {model_sql(mart)}")
+        _run(duck, f"INSERT INTO {target}.main.{mart} BY NAME {model_sql(mart)}")
     _unshadow(duck, "opportunities", "opportunity_stage_history")
 
-    duck.execute(
+    _run(
+        duck,
         f"UPDATE {target}.main.opportunities SET "
         "days_in_stage = epoch(getvariable('as_of') - stage_entered_at) / 86400.0, "
-        "days_open = epoch(coalesce(closed_at, getvariable('as_of')) - created_at) / 86400.0"
+        "days_open = epoch(getvariable('as_of') - created_at) / 86400.0 WHERE is_open",
     )
-    duck.execute(
+    _run(
+        duck,
         f"UPDATE {target}.main.stage_changes SET days_in_stage = epoch(getvariable('as_of') - changed_at) / 86400.0 "
-        "WHERE valid_to_at IS NULL"
+        "WHERE valid_to_at IS NULL",
     )
     for mart in ("pipeline_daily", "users", "teams", "territories", "quotas"):
-        duck.execute(f"CREATE OR REPLACE TABLE {target}.main.{mart} AS {model_sql(mart)}")
+        _run(duck, f"CREATE OR REPLACE TABLE {target}.main.{mart} AS {model_sql(mart)}")
     return {mart: duck.execute(f"SELECT count(*) FROM {target}.main.{mart}").fetchall()[0][0] for mart in MARTS}

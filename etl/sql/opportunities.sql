@@ -31,7 +31,8 @@ SELECT
     utc_date(o.closed_at) AS closed_on,
     o.lost_reason,
     coalesce(c.stage_entered_at, o.created_at) AS stage_entered_at,
-    epoch(getvariable('as_of') - coalesce(c.stage_entered_at, o.created_at)) / 86400.0 AS days_in_stage,
+    epoch(coalesce(o.closed_at, getvariable('as_of')) - coalesce(c.stage_entered_at, o.created_at)) / 86400.0
+        AS days_in_stage,
     epoch(coalesce(o.closed_at, getvariable('as_of')) - o.created_at) / 86400.0 AS days_open,
     coalesce(c.count_close_date_pushes, 0) AS count_close_date_pushes,
     coalesce(c.count_amount_changes, 0) AS count_amount_changes,

@@ -173,6 +173,12 @@ def test_incremental_refresh_picks_up_inserts_updates_and_deletes(crm_data, data
         ("negotiation", Decimal("900.00"))
     ]
     assert query(warehouse_path, "SELECT count(*) FROM stage_changes") == [(5,)]
+    days_open, days_in_stage = query(
+        warehouse_path, f"SELECT days_open, days_in_stage FROM opportunities WHERE opportunity_id = '{OPP_OPEN}'"
+    )[0]
+    now_days = (result.source_snapshot_at - dt.datetime(2025, 1, 6, 9, tzinfo=dt.UTC)).total_seconds() / 86400
+    assert days_open == pytest.approx(now_days)  # clock-dependent columns follow the new snapshot
+    assert days_in_stage < 1
 
 
 def test_incremental_result_equals_a_full_rebuild(crm_data, database_url, warehouse_path, tmp_path):
