@@ -40,6 +40,7 @@ SEED_TABLES: tuple[str, ...] = (
     "opportunity_stage_history",
     "quotas",
 )
+APPLICATION_NAME = "seed-demo"  # shown in pg_stat_activity while loading
 # Tables whose indexes are rebuilt after the load (the big ones).
 BULK_TABLES: tuple[str, ...] = ("accounts", "leads", "opportunities", "opportunity_stage_history", "quotas")
 # Tables that must be empty before seeding (besides users, checked by email).
@@ -148,7 +149,7 @@ def seed_demo(
     today = today or datetime.now(UTC).date()
     password_hash = hash_password(DEMO_PASSWORD)  # once: argon2 is deliberately slow
     generator = DemoGenerator(leads=leads, seed=seed, today=today, password_hash=password_hash, scorer=lead_scorer())
-    with psycopg.connect(_libpq(database)) as conn:
+    with psycopg.connect(_libpq(database), application_name=APPLICATION_NAME) as conn:
         with conn.transaction():
             conn.execute("SET LOCAL TimeZone = 'UTC'")
             conn.execute("SET LOCAL maintenance_work_mem = '512MB'")
