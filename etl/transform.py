@@ -6,7 +6,7 @@ import hashlib
 import logging
 import time
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
@@ -104,12 +104,41 @@ def build_marts(duck: duckdb.DuckDBPyConnection, *, as_of: datetime, target: str
     counts: dict[str, int] = {}
     for model in MODELS:
         sql = model_sql(model.name)
+        if model.name == "pipeline_daily":
+            duck.execute(_INTERVALS_VIEW.format(target=target))
         if model.published:
             duck.execute(f"CREATE OR REPLACE TABLE {target}.main.{model.name} AS {sql}")
             counts[model.name] = duck.execute(f"SELECT count(*) FROM {target}.main.{model.name}").fetchall()[0][0]
         else:
             duck.execute(f"CREATE OR REPLACE TEMP TABLE {model.name} AS {sql}")
     return counts
+
+
+_INTERVALS_VIEW = (
+    "CREATE OR REPLACE TEMP VIEW pipeline_intervals AS SELECT *, 1 AS weight FROM {target}.main.opportunity_history"
+)
+
+
+_APPLY_PIPELINE_CHANGE = """
+CREATE OR REPLACE TABLE {target}.main.pipeline_daily AS
+SELECT * FROM (
+    SELECT
+        coalesce(p.snapshot_on, c.snapshot_on) AS snapshot_on,
+        coalesce(p.stage, c.stage) AS stage,
+        coalesce(p.owner_id, c.owner_id) AS owner_id,
+        coalesce(p.team_id, c.team_id) AS team_id,
+        coalesce(p.territory_id, c.territory_id) AS territory_id,
+        CAST(coalesce(p.count_open, 0) + coalesce(c.count_open, 0) AS BIGINT) AS count_open,
+        CAST(coalesce(p.amount, 0) + coalesce(c.amount, 0) AS DECIMAL(18, 2)) AS amount,
+        CAST(coalesce(p.weighted_amount, 0) + coalesce(c.weighted_amount, 0) AS DECIMAL(18, 2)) AS weighted_amount
+    FROM {target}.main.pipeline_daily AS p
+    FULL OUTER JOIN pipeline_change AS c
+        ON p.snapshot_on = c.snapshot_on AND p.stage = c.stage
+        AND p.owner_id IS NOT DISTINCT FROM c.owner_id AND p.team_id IS NOT DISTINCT FROM c.team_id
+        AND p.territory_id IS NOT DISTINCT FROM c.territory_id
+)
+WHERE count_open > 0
+"""
 
 
 def _run(duck: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> None:
@@ -144,7 +173,8 @@ def patch_marts(duck: duckdb.DuckDBPyConnection, *, as_of: datetime, target: str
     deleted and re-inserted from the merged staging views: a lead is affected when it changed or its owner,
     the owner's team or its territory changed; an opportunity when it, its stage history, its lead, account,
     owner, team or territory changed. Clock-dependent columns of open deals are refreshed; the aggregate and
-    dimension marts (pipeline_daily, users, teams, territories, quotas) are rebuilt whole.
+    dimension marts are rebuilt whole, except pipeline_daily, which gets the change of the touched deals
+    added (rebuilt whole on the first run of a new UTC day, when every open deal gains a day).
     """
     _run(duck, "SET VARIABLE as_of = CAST(? AS TIMESTAMPTZ)", [as_of])
     _run(
@@ -192,6 +222,15 @@ def patch_marts(duck: duckdb.DuckDBPyConnection, *, as_of: datetime, target: str
     _shadow(duck, "opportunities", "id IN (SELECT id FROM affected_opportunities)")
     _shadow(duck, "opportunity_stage_history", "opportunity_id IN (SELECT id FROM affected_opportunities)")
     _run(duck, f"CREATE OR REPLACE TEMP TABLE int_opportunity_changes AS {model_sql('int_opportunity_changes')}")
+    previous_as_of = duck.execute(
+        f"SELECT max(source_snapshot_at) FROM {target}.main.etl_runs WHERE status = 'success'"
+    ).fetchall()[0][0]
+    same_day = previous_as_of is not None and previous_as_of.astimezone(UTC).date() == as_of.astimezone(UTC).date()
+    _run(
+        duck,
+        f"CREATE OR REPLACE TEMP TABLE previous_intervals AS SELECT * FROM {target}.main.opportunity_history "
+        "WHERE opportunity_id IN (SELECT CAST(id AS VARCHAR) FROM affected_opportunities)",
+    )
     for mart in ("opportunities", "stage_changes", "opportunity_history"):
         _run(
             duck,
@@ -212,6 +251,19 @@ def patch_marts(duck: duckdb.DuckDBPyConnection, *, as_of: datetime, target: str
         f"UPDATE {target}.main.stage_changes SET days_in_stage = epoch(getvariable('as_of') - changed_at) / 86400.0 "
         "WHERE valid_to_at IS NULL",
     )
-    for mart in ("pipeline_daily", "users", "teams", "territories", "quotas"):
+    if same_day:  # add the change: new intervals of the touched deals at +1, their previous ones at -1
+        _run(
+            duck,
+            "CREATE OR REPLACE TEMP VIEW pipeline_intervals AS "
+            f"SELECT *, 1 AS weight FROM {target}.main.opportunity_history "
+            "WHERE opportunity_id IN (SELECT CAST(id AS VARCHAR) FROM affected_opportunities) "
+            "UNION ALL SELECT *, -1 AS weight FROM previous_intervals",
+        )
+        _run(duck, f"CREATE OR REPLACE TEMP TABLE pipeline_change AS {model_sql('pipeline_daily')}")
+        _run(duck, _APPLY_PIPELINE_CHANGE.format(target=target))
+    else:  # a new day: every open deal extends by a day, rebuild
+        _run(duck, _INTERVALS_VIEW.format(target=target))
+        _run(duck, f"CREATE OR REPLACE TABLE {target}.main.pipeline_daily AS {model_sql('pipeline_daily')}")
+    for mart in ("users", "teams", "territories", "quotas"):
         _run(duck, f"CREATE OR REPLACE TABLE {target}.main.{mart} AS {model_sql(mart)}")
     return {mart: duck.execute(f"SELECT count(*) FROM {target}.main.{mart}").fetchall()[0][0] for mart in MARTS}

@@ -1,25 +1,28 @@
 -- pipeline_daily — one row per day × stage × owner × territory with open pipeline (state at the end of the UTC day).
 -- An open interval counts on day D when valid_from_at <= end of D < valid_to_at; spans become +/- events,
 -- a running sum per group gives the state after each event, and each state is spread over its days.
+-- Reads pipeline_intervals: opportunity_history with a weight (1; a patch passes old rows at -1 and new at +1,
+-- which yields the change to add to the previous pipeline_daily).
 WITH spans AS (
     SELECT
         stage,
         owner_id,
         team_id,
         territory_id,
-        amount,
-        CAST(amount * probability AS DECIMAL(18, 2)) AS weighted,
+        weight,
+        weight * amount AS amount,
+        CAST(weight * amount * probability AS DECIMAL(18, 2)) AS weighted,
         utc_date(valid_from_at) AS first_on,
         coalesce(utc_date(valid_to_at) - 1, utc_date(getvariable('as_of'))) AS last_on
-    FROM opportunity_history
+    FROM pipeline_intervals
     WHERE is_open AND utc_date(valid_from_at) <= utc_date(getvariable('as_of'))
 ),
 events AS (
-    SELECT stage, owner_id, team_id, territory_id, first_on AS day, 1 AS d_count, amount AS d_amount,
+    SELECT stage, owner_id, team_id, territory_id, first_on AS day, weight AS d_count, amount AS d_amount,
            weighted AS d_weighted
     FROM spans WHERE last_on >= first_on
     UNION ALL
-    SELECT stage, owner_id, team_id, territory_id, last_on + 1, -1, -amount, -weighted
+    SELECT stage, owner_id, team_id, territory_id, last_on + 1, -weight, -amount, -weighted
     FROM spans WHERE last_on >= first_on
 ),
 daily AS (
@@ -49,4 +52,4 @@ SELECT
     CAST(amount AS DECIMAL(18, 2)) AS amount,
     CAST(weighted_amount AS DECIMAL(18, 2)) AS weighted_amount
 FROM running
-WHERE count_open > 0
+WHERE count_open <> 0 OR amount <> 0 OR weighted_amount <> 0
