@@ -63,5 +63,4 @@ if user.can_write:
 
 st.subheader("Stage timeline")
 views.timeline_table(fetch(stage_timeline, opportunity_id=opp.id, actor=user))
-st.subheader("Audit trail")
 audit_table("opportunity", opp.id)

