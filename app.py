@@ -19,6 +19,8 @@ dashboards = [
     st.Page("pages/pipeline.py", title="Pipeline", icon=":material/view_kanban:", url_path="pipeline"),
     st.Page("pages/conversion.py", title="Conversion", icon=":material/filter_alt:", url_path="conversion"),
     st.Page("pages/team.py", title="Team", icon=":material/groups:", url_path="team"),
+    st.Page("pages/forecast.py", title="Forecast", icon=":material/trending_up:", url_path="forecast"),
+    st.Page("pages/about_numbers.py", title="About these numbers", icon=":material/info:", url_path="about-numbers"),
 ]
 work = [
     st.Page("pages/leads.py", title="Leads", icon=":material/person_search:", url_path="leads", default=role == "rep"),

@@ -24,8 +24,9 @@ METHODS = ("forecast", "stage_weighted_pipeline", "last_period_actual")
 
 
 def backtest_dates(*, points: int, months: int, con: Source = None) -> list[dt.date]:
-    """The last ``points`` month-ends whose following ``months`` months have fully passed."""
-    last = data_end(con=con)
+    """The last ``points`` month-ends whose following ``months`` months have fully passed (up to the last close)."""
+    closes = run("SELECT max(closed_on) AS last FROM opportunities", con=con)["last"][0]
+    last = min(data_end(con=con), closes) if closes is not None else data_end(con=con)
     first_incomplete = month_add(last + dt.timedelta(days=1), 0)
     latest_start = month_add(first_incomplete, -months)
     first = run("SELECT min(created_on) AS first FROM opportunities", con=con)["first"][0]

@@ -72,11 +72,11 @@ def slip_distribution(as_of: dt.date, *, con: Source = None) -> list[np.ndarray]
     """Days from the expected close date to the actual close of won deals, per SLIP_BUCKETS band of days ahead.
 
     From deals won in the 365 days up to ``as_of``, as they stood on each 1st and 16th they were open. The first
-    band (expected date already passed) holds the wait from that day instead, at least 1 day.
+    band (expected date already passed, or none) holds the wait from that day instead, at least 1 day.
     """
     frame = won_deal_timing(as_of, con=con)
-    ahead = frame["days_to_expected_close"].to_numpy()
-    slips, waits = frame["slip"].to_numpy(), np.maximum(frame["wait"].to_numpy(), 1)
+    ahead = frame["days_to_expected_close"].fill_null(0).to_numpy()
+    slips, waits = frame["slip"].fill_null(0).to_numpy(), np.maximum(frame["wait"].to_numpy(), 1)
     band = np.searchsorted(SLIP_BUCKETS, ahead, side="left")
     pools = [waits[band == 0]] + [slips[band == b] for b in range(1, len(SLIP_BUCKETS) + 1)]
     everything = slips[band > 0] if (band > 0).any() else np.zeros(1, dtype=np.int64)

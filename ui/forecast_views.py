@@ -1,0 +1,122 @@
+"""Forecast and model-card views: cached model loads and forecasts, and the figures the two pages draw."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import plotly.graph_objects as go
+import polars as pl
+import streamlit as st
+
+from analytics.forecast import Forecast, forecast
+from analytics.model_store import load_backtest, load_model, load_model_card, model_dir
+from analytics.query import run
+
+TRAIN_HINT = "No model is trained yet: run `python -m analytics train` (and `python -m analytics backtest`)."
+
+
+def model_mtime(name: str = "win") -> float | None:
+    """Modification time of a saved model (None when not trained): part of every cache key."""
+    path = model_dir() / f"{name}_model.joblib"
+    return path.stat().st_mtime if path.exists() else None
+
+
+@st.cache_resource(show_spinner=False)
+def _win_model(mtime: float) -> Any:
+    return load_model("win")
+
+
+@st.cache_data(ttl=600, show_spinner="Simulating the forecast…")
+def cached_forecast(months: int, model_time: float, warehouse_time: float) -> Forecast:
+    """The forecast for ``months`` months from the warehouse's last day, with the saved win model."""
+    return forecast(months=months, model=_win_model(model_time))
+
+
+@st.cache_data(ttl=600, show_spinner=False)
+def monthly_actuals(before: dt.date, months: int, warehouse_time: float) -> pl.DataFrame:
+    """Won value per UTC close month for the ``months`` months up to ``before``."""
+    return run(
+        """
+        SELECT CAST(date_trunc('month', closed_on) AS DATE) AS month, CAST(sum(amount) AS DOUBLE) AS won
+        FROM opportunities WHERE is_won AND closed_on <= ? AND closed_on >= ? GROUP BY ALL ORDER BY month
+        """,
+        [before, before - dt.timedelta(days=31 * months)],
+    )
+
+
+def model_card(name: str) -> dict[str, Any] | None:
+    """The saved card of model ``name``."""
+    return load_model_card(name)
+
+
+def backtest() -> tuple[pl.DataFrame, pl.DataFrame] | None:
+    """The saved backtest, if any."""
+    return load_backtest()
+
+
+def forecast_chart(actuals: pl.DataFrame, result: Forecast) -> go.Figure:
+    """Won value per month: actuals as bars, the forecast P50 line inside its P10–P90 band."""
+    months = result.by_month
+    fig = go.Figure()
+    fig.add_bar(x=actuals["month"].to_list(), y=actuals["won"].to_list(), name="Won (actual)")
+    x = months["month"].to_list()
+    fig.add_scatter(x=x, y=months["p90"].to_list(), mode="lines", line={"width": 0}, name="P90", showlegend=False)
+    fig.add_scatter(
+        x=x, y=months["p10"].to_list(), mode="lines", line={"width": 0}, fill="tonexty", name="P10–P90 band"
+    )
+    fig.add_scatter(x=x, y=months["p50"].to_list(), mode="lines+markers", name="Forecast P50")
+    fig.update_layout(
+        title="Won value per month: actual and forecast",
+        xaxis_title="Close month (UTC)",
+        yaxis_title="Won value (USD)",
+        height=380,
+        margin={"l": 10, "r": 10, "t": 50, "b": 10},
+    )
+    return fig
+
+
+def calibration_chart(card: dict[str, Any]) -> go.Figure:
+    """Observed rate against mean predicted probability per bin on the test split, with the diagonal."""
+    curve = (card.get("test") or {}).get("calibration_curve") or []
+    fig = go.Figure()
+    fig.add_scatter(x=[0, 1], y=[0, 1], mode="lines", line={"dash": "dot"}, name="Perfect calibration")
+    fig.add_scatter(
+        x=[b["mean_predicted"] for b in curve],
+        y=[b["observed_rate"] for b in curve],
+        mode="lines+markers",
+        text=[f"{b['count']} rows" for b in curve],
+        name="Model (test split)",
+    )
+    fig.update_layout(
+        title="Calibration on the test split",
+        xaxis_title="Predicted probability (0–1)",
+        yaxis_title="Observed share (0–1)",
+        height=360,
+        margin={"l": 10, "r": 10, "t": 50, "b": 10},
+    )
+    return fig
+
+
+def importance_frame(card: dict[str, Any]) -> pl.DataFrame:
+    """What moves the score: permutation importance (Brier score worsening) per feature."""
+    rows = card.get("importances") or []
+    return pl.DataFrame(rows, schema={"label": pl.String, "importance": pl.Float64, "std": pl.Float64}, strict=False)
+
+
+def metrics_frame(card: dict[str, Any]) -> pl.DataFrame:
+    """AUC, Brier score and ECE of the model and of its simple baseline on the test split, with sample sizes."""
+    rows = []
+    for label, key in (
+        ("Model", "test"),
+        ("Stage-only baseline", "stage_baseline"),
+        ("Source-only baseline", "source_baseline"),
+    ):
+        m = card.get(key)
+        if m and m.get("count"):
+            rows.append(
+                {"model": label, "rows": m["count"], "auc": m.get("auc"), "brier": m.get("brier"), "ece": m.get("ece")}
+            )
+    return pl.DataFrame(
+        rows, schema={"model": pl.String, "rows": pl.Int64, "auc": pl.Float64, "brier": pl.Float64, "ece": pl.Float64}
+    )
