@@ -18,7 +18,8 @@ import psycopg
 from sqlalchemy import Engine
 
 from core.db import database_url, libpq_url
-from crm.demo_data import DEMO_PASSWORD, TERRITORIES, DemoGenerator, LeadScorer, reps_for
+from crm.demo_catalog import DEMO_PASSWORD, TERRITORIES, reps_for
+from crm.demo_data import DemoGenerator
 from crm.demo_load import (
     copy_frames,
     disable_touch_triggers,
@@ -27,6 +28,7 @@ from crm.demo_load import (
     restore_foreign_keys,
     restore_indexes,
 )
+from crm.demo_scoring import LeadScorer
 from crm.errors import DomainError
 from crm.security import hash_password
 

@@ -8,206 +8,63 @@ Bernoulli draws from per-record probabilities that are kept and exported as the 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Iterator, Mapping
 from datetime import UTC, date, datetime, timedelta
 
 import numpy as np
 import polars as pl
 import pyarrow as pa
 
+from crm.demo_catalog import (
+    AMOUNT_BASE,
+    AMOUNT_DOWN_REASONS,
+    BACKWARD_REASONS,
+    BRAND_HEADS,
+    BRAND_TAILS,
+    COMPANY_KINDS,
+    COMPANY_QUALIFIERS,
+    COUNTRIES,
+    COUNTRY_REGION,
+    COUNTRY_WEIGHTS,
+    DAY,
+    EVENT_REASONS,
+    FIRST_NAMES,
+    HISTORY_YEARS,
+    INDUSTRIES,
+    JOHN_DOE_EMAIL,
+    LAST_NAMES,
+    LEAD_COLUMNS,
+    LOST,
+    LOST_AT_STAGE,
+    LOST_BASE,
+    LOST_REASON_BY_STAGE,
+    MONTH_FACTOR,
+    OPPORTUNITY_COLUMNS,
+    PRODUCTS,
+    PUBLIC_SECTOR_INDUSTRIES,
+    SEGMENT_AMOUNT_MEDIAN,
+    SEGMENT_CONVERSION,
+    SEGMENT_DURATION,
+    SEGMENT_WIN,
+    SLIP_BASE,
+    SLIP_REASONS,
+    SOURCES,
+    STAGE_MEDIAN_DAYS,
+    STRATEGIC_EMPLOYEE_MIN,
+    T_NA,
+    T_PUBLIC,
+    T_STRATEGIC,
+    TERRITORIES,
+    TERRITORY_REASONS,
+    TITLES,
+    UNKNOWN_INDUSTRY_SHARE,
+    WEEKDAY_FACTOR,
+    WON,
+    YEARLY_GROWTH,
+    reps_for,
+)
+from crm.demo_scoring import LeadScorer, placeholder_scores
 from models.domain import LOST_REASONS, STAGE_FORECAST_CATEGORY, STAGE_PROBABILITY, STAGES
-
-DAY = 86_400.0
-HISTORY_YEARS = 3
-DEMO_PASSWORD = "demo1234"  # noqa: S105 - the documented password of the demo users
-JOHN_DOE_EMAIL = "john.doe@example.com"
-
-# Territories: (name, region, rules, priority). The highest priority whose rule matches wins.
-COUNTRIES_NA = ("US", "CA")
-COUNTRIES_EMEA = ("GB", "DE", "FR", "NL", "SE", "ES", "IT", "IE")
-COUNTRIES_APAC = ("AU", "JP", "SG", "IN", "NZ")
-COUNTRIES_LATAM = ("BR", "MX", "AR", "CL", "CO")
-STRATEGIC_EMPLOYEE_MIN = 5000
-PUBLIC_SECTOR_INDUSTRIES = ("Government", "Education")
-TERRITORIES: tuple[tuple[str, str, list[dict[str, object]], int], ...] = (
-    ("North America", "North America", [{"countries": list(COUNTRIES_NA)}], 100),
-    ("EMEA", "Europe, Middle East & Africa", [{"countries": list(COUNTRIES_EMEA)}], 100),
-    ("APAC", "Asia Pacific", [{"countries": list(COUNTRIES_APAC)}], 100),
-    ("LATAM", "Latin America", [{"countries": list(COUNTRIES_LATAM)}], 100),
-    (
-        "Public Sector",
-        "North America",
-        [{"countries": list(COUNTRIES_NA), "industries": list(PUBLIC_SECTOR_INDUSTRIES)}],
-        150,
-    ),
-    ("Strategic Accounts", "Global", [{"employee_min": STRATEGIC_EMPLOYEE_MIN}], 200),
-)
-T_NA, T_EMEA, T_APAC, T_LATAM, T_PUBLIC, T_STRATEGIC = range(6)
-
-COUNTRIES = (*COUNTRIES_NA, *COUNTRIES_EMEA, *COUNTRIES_APAC, *COUNTRIES_LATAM)
-COUNTRY_WEIGHTS = (45, 5, 8, 6, 4, 2, 1.5, 2, 2, 1.5, 4, 3, 2, 4, 0.8, 4, 3, 1, 1, 1)
-COUNTRY_REGION = np.array([T_NA] * 2 + [T_EMEA] * 8 + [T_APAC] * 5 + [T_LATAM] * 5)
-
-# Industry: (name, weight, lead-conversion effect, win effect, deal-size factor, revenue per employee)
-INDUSTRIES: tuple[tuple[str, float, float, float, float, float], ...] = (
-    ("Technology", 22, 0.30, 0.15, 1.15, 260_000),
-    ("Financial Services", 11, 0.10, -0.05, 1.40, 420_000),
-    ("Healthcare", 10, 0.00, -0.10, 1.20, 180_000),
-    ("Manufacturing", 10, -0.10, 0.05, 1.00, 220_000),
-    ("Retail", 9, -0.20, 0.00, 0.80, 150_000),
-    ("Professional Services", 8, 0.10, 0.10, 0.90, 160_000),
-    ("Media", 5, -0.10, 0.00, 0.80, 200_000),
-    ("Telecommunications", 5, 0.00, -0.05, 1.30, 350_000),
-    ("Energy", 4, -0.10, -0.10, 1.30, 500_000),
-    ("Transportation", 4, -0.20, 0.00, 0.90, 170_000),
-    ("Education", 5, -0.30, -0.15, 0.70, 90_000),
-    ("Government", 4, -0.40, -0.20, 1.10, 120_000),
-)
-UNKNOWN_INDUSTRY_SHARE = 0.02
-
-# Source: (name, weight, lead-conversion effect, win effect, has campaign)
-SOURCES: tuple[tuple[str, float, float, float, bool], ...] = (
-    ("web", 24, 0.00, 0.00, False),
-    ("referral", 8, 1.30, 0.45, False),
-    ("event", 9, 0.35, 0.10, True),
-    ("webinar", 9, 0.15, 0.00, True),
-    ("partner", 7, 0.85, 0.25, True),
-    ("outbound", 13, -0.45, -0.10, False),
-    ("paid_search", 15, -0.75, -0.20, True),
-    ("social", 9, -0.60, -0.15, True),
-    ("import", 6, -1.00, -0.20, False),
-)
-
-# Title: (title, weight, seniority effect on conversion)
-TITLES: tuple[tuple[str, float, float], ...] = (
-    ("CEO", 2, 0.35),
-    ("CTO", 2, 0.40),
-    ("CFO", 1.5, 0.30),
-    ("COO", 1.5, 0.30),
-    ("VP Engineering", 3, 0.45),
-    ("VP Sales", 3, 0.35),
-    ("VP Marketing", 3, 0.30),
-    ("VP Operations", 2, 0.30),
-    ("Director of IT", 5, 0.30),
-    ("Director of Engineering", 5, 0.35),
-    ("Director of Sales Operations", 4, 0.25),
-    ("Director of Finance", 3, 0.20),
-    ("Head of Data", 3, 0.30),
-    ("IT Manager", 7, 0.10),
-    ("Engineering Manager", 6, 0.15),
-    ("Marketing Manager", 6, 0.00),
-    ("Operations Manager", 5, 0.00),
-    ("Procurement Manager", 3, 0.10),
-    ("Software Engineer", 8, -0.30),
-    ("Data Analyst", 6, -0.25),
-    ("Sales Representative", 5, -0.35),
-    ("Consultant", 4, -0.20),
-    ("Office Manager", 3, -0.40),
-    ("Student", 2, -1.20),
-)
-
-FIRST_NAMES = (  # noqa: SIM905 - word lists read best as text
-    "James Mary Robert Patricia Michael Jennifer William Linda David Elizabeth Richard Barbara Joseph Susan "
-    "Thomas Jessica Charles Sarah Christopher Karen Daniel Lisa Matthew Nancy Anthony Betty Mark Sandra Donald "
-    "Ashley Steven Emily Paul Kimberly Andrew Donna Joshua Michelle Kenneth Carol Kevin Amanda Brian Melissa "
-    "George Deborah Timothy Stephanie Ronald Rebecca Jason Laura Edward Sharon Jeffrey Cynthia Ryan Kathleen "
-    "Jacob Amy Gary Angela Nicholas Anna Eric Brenda Jonathan Emma Stephen Olivia Larry Sophia Justin Mia "
-    "Noah Ava Liam Isabella Lucas Chloe Mateo Camila Hiroshi Yuki Priya Arjun Wei Mei Lars Ingrid Pierre "
-    "Camille Hans Greta Diego Lucia Rafael Sofia"
-).split()
-LAST_NAMES = (  # noqa: SIM905 - word lists read best as text
-    "Smith Johnson Williams Brown Jones Garcia Miller Davis Rodriguez Martinez Hernandez Lopez Gonzalez Wilson "
-    "Anderson Thomas Taylor Moore Jackson Martin Lee Perez Thompson White Harris Sanchez Clark Ramirez Lewis "
-    "Robinson Walker Young Allen King Wright Scott Torres Nguyen Hill Flores Green Adams Nelson Baker Hall "
-    "Rivera Campbell Mitchell Carter Roberts Gomez Phillips Evans Turner Diaz Parker Cruz Edwards Collins "
-    "Reyes Stewart Morris Morales Murphy Cook Rogers Gutierrez Ortiz Morgan Cooper Peterson Bailey Reed Kelly "
-    "Howard Ramos Kim Cox Ward Richardson Watson Brooks Chavez Wood James Bennett Gray Mendoza Ruiz Hughes "
-    "Price Alvarez Castillo Sanders Patel Myers Long Ross Foster Tanaka Sato Muller Schmidt Rossi Dubois "
-    "Larsen Silva Singh Chen Wang"
-).split()
-BRAND_HEADS = (  # noqa: SIM905 - word lists read best as text
-    "Bright Blue North Apex Nova Silver Iron Clear Swift True Green Red Summit Pioneer Vertex Quantum Stellar "
-    "Crystal Golden Rapid Prime Atlas Orbit Cedar Maple Harbor River Stone Falcon Eagle Lumen Zen Vista Echo "
-    "Delta Omega Polar Solar Terra Aqua Sky Cloud Fusion Alpine Coastal Urban Metro Crest Pine Oak Frontier "
-    "Beacon Keystone Horizon Meridian Sterling Cobalt Ember Titan"
-).split()
-BRAND_TAILS = (  # noqa: SIM905 - word lists read best as text
-    "wave stone field bridge point path works line gate forge mark scope sphere logic core base hub port "
-    "stream light craft shift grid peak view wise sync flow bay dale ridge wood vale spring gear cast net "
-    "leaf rock well fort star beam bit byte cell frame loop mind sense tide wind brook land mill shore"
-).split()
-COMPANY_KINDS = (
-    "Inc",
-    "LLC",
-    "Group",
-    "Labs",
-    "Systems",
-    "Technologies",
-    "Partners",
-    "Holdings",
-    "Solutions",
-    "Corp",
-    "Industries",
-    "Networks",
-    "Logistics",
-    "Analytics",
-    "Health",
-    "Capital",
-    "Foods",
-    "Energy",
-    "Media",
-    "Software",
-)
-COMPANY_QUALIFIERS = ("", " International", " Global", " Americas")
-PRODUCTS = ("Platform", "Analytics Suite", "Enterprise License", "Data Integration", "Support Plan", "Pilot")
-
-SEGMENTS = ("smb", "mid_market", "enterprise")
-SEGMENT_CONVERSION = np.array([-0.10, 0.10, 0.0])
-SEGMENT_WIN = np.array([0.30, 0.0, -0.45])
-SEGMENT_AMOUNT_MEDIAN = np.array([9_000.0, 38_000.0, 150_000.0])
-SEGMENT_DURATION = np.array([0.6, 1.0, 1.8])
-
-# Open stages in order; median days spent in each before the next change (scaled by segment).
-STAGE_MEDIAN_DAYS = np.array([10.0, 18.0, 24.0, 16.0])
-STAGE_CODES = {name: i for i, name in enumerate(STAGES)}
-WON, LOST = STAGE_CODES["closed_won"], STAGE_CODES["closed_lost"]
-LOST_AT_STAGE = np.array([0.34, 0.30, 0.22, 0.14])  # where lost deals stop (last open stage)
-LOST_REASON_BY_STAGE = np.array(
-    [  # price, competitor, no_budget, no_decision, timing, product_fit, unresponsive
-        [0.05, 0.08, 0.20, 0.12, 0.15, 0.10, 0.30],
-        [0.08, 0.15, 0.18, 0.15, 0.14, 0.15, 0.15],
-        [0.25, 0.25, 0.10, 0.15, 0.10, 0.08, 0.07],
-        [0.35, 0.30, 0.05, 0.18, 0.07, 0.02, 0.03],
-    ]
-)
-BACKWARD_REASONS = ("customer re-scoped requirements", "new stakeholder joined", "budget review reopened")
-SLIP_REASONS = (
-    "close date pushed: customer delayed decision",
-    "close date pushed: legal review taking longer",
-    "close date pushed: budget approval pending",
-    "close date pushed: champion on leave",
-)
-AMOUNT_DOWN_REASONS = ("amount revised: scope reduced", "amount revised: discount agreed")
-AMOUNT_UP_REASONS = ("amount revised: added seats", "amount revised: upsell")
-CONVERSION_REASON = "converted from lead"
-
-WEEKDAY_FACTOR = np.array([1.10, 1.15, 1.10, 1.05, 0.85, 0.22, 0.18])  # Monday first
-MONTH_FACTOR = np.array([1.05, 1.00, 1.10, 1.00, 1.00, 0.95, 0.85, 0.80, 1.10, 1.15, 1.05, 0.75])
-YEARLY_GROWTH = 1.35
-
-
-def reps_for(leads: int) -> int:
-    """Number of reps for a demo of ``leads`` leads: 10 per 20,000 leads, at least 8, at most 120."""
-    return int(min(120, max(8, round(leads / 2000))))
-
-
-@dataclass
-class DemoData:
-    """The generated tables (in load order, as polars frames) and the true probabilities."""
-
-    tables: dict[str, pl.DataFrame] = field(default_factory=dict)
-    truth: pl.DataFrame | None = None
 
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:
@@ -286,85 +143,12 @@ def _add_quarters(day: date, quarters: int) -> date:
     return date(months // 12, months % 12 + 1, 1)
 
 
-ScoreFunction = Callable[[Mapping[str, object]], float]
-
-
-def _band_floor(values: np.ndarray, bounds: tuple[float, ...]) -> np.ndarray:
-    """The largest bound each value reaches (0 below all): a stand-in value in the same band."""
-    ordered = np.sort(np.asarray(bounds, dtype=float))
-    idx = np.searchsorted(ordered, values, side="right") - 1
-    return np.where(idx >= 0, ordered[idx.clip(0)], 0.0)
-
-
-@dataclass(frozen=True)
-class LeadScorer:
-    """Scores leads with the product's score function, calling it once per distinct input.
-
-    When the score only looks at which band employee_count / annual_revenue fall in
-    (``employee_bands`` / ``revenue_bands``: the bands' lower bounds), each value is replaced by its
-    band's bound before de-duplicating. When the score is documented as fit + engagement
-    (``separable``), fit is scored once per distinct profile and engagement once per value, and the
-    sum is checked against full calls on a sample; any difference falls back to full calls.
-    """
-
-    score: ScoreFunction
-    employee_bands: tuple[float, ...] | None = None
-    revenue_bands: tuple[float, ...] | None = None
-    separable: bool = False
-
-    def scores(
-        self,
-        *,
-        industry: pl.Series,
-        employee_count: np.ndarray,
-        annual_revenue: np.ndarray,
-        title: pl.Series,
-        engagement_score: np.ndarray,
-    ) -> np.ndarray:
-        """Scores (0–100, 2 decimals) of the leads given column-wise."""
-        employees = employee_count.astype(float)
-        revenue = annual_revenue.astype(float)
-        if self.employee_bands:
-            employees = _band_floor(employees, self.employee_bands)
-        if self.revenue_bands:
-            revenue = _band_floor(revenue, self.revenue_bands)
-        keys = pl.DataFrame(
-            {
-                "industry": industry,
-                "employee_count": employees,
-                "annual_revenue": revenue,
-                "title": title,
-                "engagement_score": np.asarray(engagement_score, dtype=np.int64),
-            }
-        )
-        if self.separable:
-            scores = self._separable_scores(keys)
-            if scores is not None:
-                return scores
-        return self._lookup(keys, keys.columns)
-
-    def _lookup(self, keys: pl.DataFrame, columns: list[str]) -> np.ndarray:
-        """Score each distinct row of ``keys[columns]`` once; missing columns are left out of the call."""
-        picked = keys.select(columns)
-        distinct = picked.unique(maintain_order=True)
-        calc = self.score
-        values = [calc(row) for row in distinct.iter_rows(named=True)]
-        distinct = distinct.with_columns(score=pl.Series(values, dtype=pl.Float64))
-        joined = picked.join(distinct, on=columns, how="left", nulls_equal=True, maintain_order="left")
-        return joined["score"].to_numpy()
-
-    def _separable_scores(self, keys: pl.DataFrame) -> np.ndarray | None:
-        calc = self.score
-        fit = self._lookup(keys, ["industry", "employee_count", "annual_revenue", "title"])
-        nothing = calc({})
-        engagement_part = {e: calc({"engagement_score": e}) - nothing for e in range(101)}
-        part = np.array([engagement_part[e] for e in range(101)])[keys["engagement_score"].to_numpy().clip(0, 100)]
-        scores = np.round(np.clip(fit + part, 0, 100), 2)
-        sample = np.random.Generator(np.random.PCG64(len(keys))).choice(len(keys), min(len(keys), 500), replace=False)
-        for i in sample.tolist():
-            if abs(calc(keys.row(i, named=True)) - scores[i]) > 0.005:
-                return None
-        return scores
+def _ffill(values: np.ndarray, missing: float) -> np.ndarray:
+    """Carry the last non-missing value forward along each row (column 0 is never missing)."""
+    k = values.shape[1]
+    idx = np.where(values != missing, np.arange(k)[None, :], 0)
+    np.maximum.accumulate(idx, axis=1, out=idx)
+    return np.take_along_axis(values, idx, axis=1)
 
 
 class DemoGenerator:
@@ -880,7 +664,7 @@ class DemoGenerator:
         stage_reason[:, 0] = 0
         back_slot = n_stage_events - 3
         stage_reason[goes_back, back_slot[goes_back]] = 1 + back_reason[goes_back]
-        stage_reason[~won, close_slot[~won]] = _LOST_BASE + lost_reason[~won]
+        stage_reason[~won, close_slot[~won]] = LOST_BASE + lost_reason[~won]
         stage_ecd = np.full((n, k_stage), -1.0)
         stage_ecd[:, 0] = ecd_initial
         stage_ecd[rows, close_slot] = close_day
@@ -892,7 +676,7 @@ class DemoGenerator:
         ev_stage = np.concatenate([seq, np.full((n, 5), -1)], axis=1)
         ev_ecd = np.concatenate([stage_ecd, slip_ecd, np.full((n, 2), -1.0)], axis=1)
         ev_amount = np.concatenate([stage_amount, np.full((n, 3), np.nan), amounts], axis=1)
-        ev_reason = np.concatenate([stage_reason, _SLIP_BASE + slip_reason, _AMOUNT_BASE + amount_reason], axis=1)
+        ev_reason = np.concatenate([stage_reason, SLIP_BASE + slip_reason, AMOUNT_BASE + amount_reason], axis=1)
         order = np.argsort(ev_time, axis=1, kind="stable")
         ev_time = np.take_along_axis(ev_time, order, axis=1)
         ev_stage = _ffill(np.take_along_axis(ev_stage, order, axis=1), -1)
@@ -1016,96 +800,3 @@ class DemoGenerator:
                 "created_at": _timestamps(np.full(self.n_reps * n_q, created), "created_at"),
             }
         )
-
-
-def _ffill(values: np.ndarray, missing: float) -> np.ndarray:
-    """Carry the last non-missing value forward along each row (column 0 is never missing)."""
-    k = values.shape[1]
-    idx = np.where(values != missing, np.arange(k)[None, :], 0)
-    np.maximum.accumulate(idx, axis=1, out=idx)
-    return np.take_along_axis(values, idx, axis=1)
-
-
-def placeholder_scores(
-    *,
-    engagement: np.ndarray,
-    employees: np.ndarray,
-    revenue: np.ndarray,
-    seniority: np.ndarray,
-    known_industry: np.ndarray,
-) -> np.ndarray:
-    """Stand-in lead score (0–100) used only when ``crm.scoring`` is missing: engagement-weighted fit."""
-    fit = (
-        np.clip(np.log10(np.maximum(employees, 1)) / 4, 0, 1) * 0.35
-        + np.clip((np.log10(np.maximum(revenue, 1)) - 5) / 3, 0, 1) * 0.25
-        + np.clip((seniority + 1.2) / 1.65, 0, 1) * 0.30
-        + known_industry * 0.10
-    )
-    return 100 * (0.6 * engagement / 100 + 0.4 * fit)
-
-
-# Reason texts of history rows: conversion, backward moves, lost reasons, slips, amount changes.
-EVENT_REASONS: tuple[str, ...] = (
-    CONVERSION_REASON,
-    *BACKWARD_REASONS,
-    *LOST_REASONS,
-    *SLIP_REASONS,
-    *AMOUNT_DOWN_REASONS,
-    *AMOUNT_UP_REASONS,
-)
-_LOST_BASE = 1 + len(BACKWARD_REASONS)
-_SLIP_BASE = _LOST_BASE + len(LOST_REASONS)
-_AMOUNT_BASE = _SLIP_BASE + len(SLIP_REASONS)
-
-TERRITORY_REASONS: tuple[str, ...] = (
-    "country in " + ", ".join(COUNTRIES_NA),
-    "country in " + ", ".join(COUNTRIES_EMEA),
-    "country in " + ", ".join(COUNTRIES_APAC),
-    "country in " + ", ".join(COUNTRIES_LATAM),
-    "country in US, CA and industry in " + ", ".join(PUBLIC_SECTOR_INDUSTRIES),
-    f"employee_count >= {STRATEGIC_EMPLOYEE_MIN}",
-)
-
-LEAD_COLUMNS = (
-    "id",
-    "first_name",
-    "last_name",
-    "email",
-    "phone",
-    "company",
-    "title",
-    "industry",
-    "employee_count",
-    "annual_revenue",
-    "country",
-    "source",
-    "campaign",
-    "status",
-    "engagement_score",
-    "score",
-    "owner_id",
-    "territory_id",
-    "territory_reason",
-    "account_id",
-    "converted_opportunity_id",
-    "converted_at",
-    "created_at",
-)
-OPPORTUNITY_COLUMNS = (
-    "id",
-    "name",
-    "account_id",
-    "lead_id",
-    "owner_id",
-    "territory_id",
-    "stage",
-    "amount",
-    "currency",
-    "probability",
-    "forecast_category",
-    "expected_close_date",
-    "closed_at",
-    "lost_reason",
-    "source",
-    "created_at",
-)

@@ -13,7 +13,9 @@ from sqlalchemy import Engine, text
 
 from crm.cli import main
 from crm.demo import SEED_TABLES, SeedResult, seed_demo
-from crm.demo_data import DemoGenerator, LeadScorer, reps_for
+from crm.demo_catalog import reps_for
+from crm.demo_data import DemoGenerator
+from crm.demo_scoring import LeadScorer
 from crm.errors import DomainError
 from crm.security import verify_password
 from models.domain import LOST_REASONS, STAGE_FORECAST_CATEGORY, STAGE_PROBABILITY
