@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import logging
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 
 from crm.actors import Actor
 from models import AuditLog, User
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -111,3 +114,26 @@ def last_change(*, session: Session, entity_type: str, entity_id: uuid.UUID) -> 
         return None
     log, name = row
     return AuditEntry(log.created_at, log.actor_id, name or "system", log.action, dict(log.changes or {}))
+
+
+_AFTER_COMMIT_KEY = "crm_after_commit"
+
+
+def after_commit(session: Session, callback: Callable[[], object]) -> None:
+    """Run ``callback`` once the caller's transaction commits (dropped on rollback) — for metrics."""
+    session.info.setdefault(_AFTER_COMMIT_KEY, []).append(callback)
+
+
+@event.listens_for(Session, "after_commit")
+def _run_after_commit(session: Session) -> None:
+    for callback in session.info.pop(_AFTER_COMMIT_KEY, []):
+        try:
+            callback()
+        except Exception:  # a metric must never break a committed write
+            logger.exception("after-commit callback failed")
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _drop_after_commit(session: Session, previous_transaction: Any) -> None:
+    if previous_transaction.parent is None:  # the outermost transaction rolled back
+        session.info.pop(_AFTER_COMMIT_KEY, None)

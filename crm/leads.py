@@ -18,6 +18,7 @@ from sqlalchemy import ColumnElement, Select, func, literal_column, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
 
+from core.metrics import LEAD_CREATED
 from crm import audit
 from crm.actors import Actor
 from crm.errors import DomainError, DuplicateEmail, NotFound, StaleRecord, ValidationFailed
@@ -201,6 +202,8 @@ def create_lead(*, session: Session, data: LeadCreate | Mapping[str, Any], actor
         action="create",
         changes={k: v for k, v in lead_values(lead).items() if v is not None},
     )
+    source, status = lead.source or "unknown", lead.status
+    audit.after_commit(session, lambda: LEAD_CREATED.labels(source=source, status=status).inc())
     session.refresh(lead)
     return lead
 

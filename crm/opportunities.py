@@ -20,6 +20,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
+from core.metrics import OPPORTUNITY_STAGE_CHANGE
 from crm import audit
 from crm.accounts import company_domain, find_or_create_account
 from crm.actors import Actor
@@ -98,7 +99,10 @@ def record_stage_change(
     actor: Actor | None,
     reason: str | None = None,
 ) -> OpportunityStageHistory:
-    """Append the deal's state after a change to its history (the single place history is written)."""
+    """Append the deal's state after a change to its history (the single place history is written).
+
+    Real stage moves also count in ``sales_opportunity_stage_change_total`` once the transaction commits.
+    """
     row = OpportunityStageHistory(
         id=uuid.uuid4(),
         opportunity_id=opportunity.id,
@@ -112,6 +116,9 @@ def record_stage_change(
     )
     session.add(row)
     session.flush()
+    if from_stage is not None and from_stage != opportunity.stage:
+        labels = {"from_stage": from_stage, "to_stage": opportunity.stage}
+        audit.after_commit(session, lambda: OPPORTUNITY_STAGE_CHANGE.labels(**labels).inc())
     return row
 
 

@@ -73,3 +73,23 @@ def test_stale_stage_change_from_a_second_session_is_refused(session, org, clean
         change_stage(session=session, opportunity_id=opp.id, to_stage="negotiation", expected_version=1, actor=org.leo)
     session.rollback()
     assert session.get(Opportunity, opp.id).stage == "proposal"
+
+
+def _sample(name, **labels):
+    from prometheus_client import REGISTRY
+
+    return REGISTRY.get_sample_value(name, labels) or 0.0
+
+
+def test_metrics_count_committed_writes_only(session, org):
+    session.commit()
+    created = _sample("sales_lead_created_total", source="unknown", status="qualified")
+    moved = _sample("sales_opportunity_stage_change_total", from_stage="discovery", to_stage="proposal")
+    opp = _opportunity(session, org.leo)
+    session.rollback()  # nothing committed: nothing counted
+    assert _sample("sales_lead_created_total", source="unknown", status="qualified") == created
+    opp = _opportunity(session, org.leo)
+    change_stage(session=session, opportunity_id=opp.id, to_stage="proposal", expected_version=1, actor=org.leo)
+    session.commit()
+    assert _sample("sales_lead_created_total", source="unknown", status="qualified") == created + 1
+    assert _sample("sales_opportunity_stage_change_total", from_stage="discovery", to_stage="proposal") == moved + 1
