@@ -78,8 +78,8 @@ def slip_distribution(as_of: dt.date, *, con: Source = None) -> list[np.ndarray]
     ahead = frame["days_to_expected_close"].fill_null(0).to_numpy()
     slips, waits = frame["slip"].fill_null(0).to_numpy(), np.maximum(frame["wait"].to_numpy(), 1)
     band = np.searchsorted(SLIP_BUCKETS, ahead, side="left")
-    pools = [waits[band == 0]] + [slips[band == b] for b in range(1, len(SLIP_BUCKETS) + 1)]
-    everything = slips[band > 0] if (band > 0).any() else np.zeros(1, dtype=np.int64)
+    pools = [np.sort(waits[band == 0])] + [np.sort(slips[band == b]) for b in range(1, len(SLIP_BUCKETS) + 1)]
+    everything = np.sort(slips[band > 0]) if (band > 0).any() else np.zeros(1, dtype=np.int64)
     pools = [p if p.size >= 30 else everything for p in pools]
     if pools[0] is everything:
         pools[0] = np.maximum(everything, 1)

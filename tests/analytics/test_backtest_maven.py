@@ -1,0 +1,42 @@
+"""The backtest on the real Maven CRM opportunities, imported with their engage and close dates."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from analytics.backtest import run_backtest
+from crm.importer import import_csv
+from etl.refresh import refresh
+
+ROOT = Path(__file__).resolve().parents[2]
+MAVEN = ROOT / ".." / "shared" / "datasets" / "maven_crm_sales_opportunities"
+
+pytestmark = [
+    pytest.mark.datasets,
+    pytest.mark.skipif(not MAVEN.is_dir(), reason=f"Maven data set not present at {MAVEN.resolve()}"),
+]
+
+
+def test_backtest_runs_on_maven_and_reports_finite_accuracy(clean_db, database_url, warehouse_path):
+    report = import_csv(
+        engine_or_session=clean_db,
+        entity="opportunities",
+        source=MAVEN / "sales_pipeline.csv",
+        mapping=ROOT / "examples" / "maven_opportunities.json",
+    )
+    assert report.error_count == 0, report.errors[:5]
+    refresh(full=True, url=database_url, warehouse_path=warehouse_path)
+
+    points, summary = run_backtest(points=3, months=3, simulations=200, con=warehouse_path)
+
+    assert points.height == 3
+    assert points["as_of"].max().year == 2017  # the deals closed in 2016–2017, not at import time
+    assert (points["actual"] > 0).all()
+    forecast = summary.filter(pl.col("method") == "forecast").row(0, named=True)
+    assert math.isfinite(forecast["wape"]) and math.isfinite(forecast["bias"])
+    assert 0.0 <= forecast["coverage_months"] <= 1.0
+    assert summary.filter(pl.col("method") == "last_period_actual")["wape"].is_finite().all()
