@@ -15,9 +15,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from analytics.forecast import forecast  # noqa: E402
-from analytics.model_store import load_model  # noqa: E402
-from analytics.training import train_models  # noqa: E402
+from analytics.forecast import forecast
+from analytics.model_store import load_model
+from analytics.training import train_models
 
 
 def main() -> None:
@@ -27,7 +27,10 @@ def main() -> None:
     train_seconds = time.perf_counter() - started
     print(f"train (win + lead, incl. scoring and saving): {train_seconds:.1f} s")
     for name, card in cards.items():
-        print(f"  {name}: {card['training_seconds']} s, fallback={card.get('is_fallback')}, scored {card['count_scored']:,}")
+        print(
+            f"  {name}: {card['training_seconds']} s, fallback={card.get('is_fallback')}, "
+            f"scored {card['count_scored']:,}"
+        )
     model = load_model("win")
     times = []
     for _ in range(3):
@@ -35,7 +38,10 @@ def main() -> None:
         result = forecast(months=3, model=model)
         times.append(time.perf_counter() - t)
     owners = result.by_group.filter(result.by_group["dimension"] == "owner").height
-    print(f"forecast, {result.deals.height:,} open deals, {owners} owners: best {min(times):.2f} s, worst {max(times):.2f} s")
+    print(
+        f"forecast, {result.deals.height:,} open deals, {owners} owners: "
+        f"best {min(times):.2f} s, worst {max(times):.2f} s"
+    )
     print(f"load average: {os.getloadavg()}")
 
 
