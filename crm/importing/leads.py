@@ -161,15 +161,16 @@ class LeadWriter:
             fresh.append(record)
         if not fresh:
             return
-        emails = [r.values["email"].lower() for r in fresh if r.values.get("email")]
-        external_ids = [r.values["external_id"] for r in fresh if r.values.get("external_id")]
         by_email: dict[str, dict[str, Any]] = {}
         by_external: dict[str, dict[str, Any]] = {}
-        with ctx.conn.cursor() as cur:
-            for query, keys in ((EXISTING_BY_EMAIL, emails), (EXISTING_BY_EXTERNAL_ID, external_ids)):
+        by_key = by_email if key == "email" else by_external
+        queries = {"email": EXISTING_BY_EMAIL, "external_id": EXISTING_BY_EXTERNAL_ID}
+        with ctx.conn.cursor(binary=True) as cur:
+
+            def fetch(field_name: str, keys: list[str]) -> None:
                 if not keys:
-                    continue
-                cur.execute(query, {"keys": keys})
+                    return
+                cur.execute(queries[field_name], {"keys": keys})
                 names = [d.name for d in cur.description or ()]
                 for row in cur.fetchall():
                     lead = dict(zip(names, row, strict=True))
@@ -177,6 +178,17 @@ class LeadWriter:
                         by_email[lead["email"].lower()] = lead
                     if lead["external_id"]:
                         by_external[lead["external_id"]] = lead
+
+            fetch(key, [_fold(key, r.values[key]) for r in fresh])
+            # the other unique value is looked up only where the lead found by key does not already hold it
+            others = []
+            for r in fresh:
+                other = r.values.get(secondary)
+                if other is not None:
+                    found = by_key.get(_fold(key, r.values[key]))
+                    if found is None or _fold(secondary, found[secondary] or "") != _fold(secondary, other):
+                        others.append(_fold(secondary, other))
+            fetch(secondary, others)
 
         new: list[tuple[Any, ...]] = []
         changed: list[tuple[Any, ...]] = []
