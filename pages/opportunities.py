@@ -19,7 +19,7 @@ opportunity_id = views.selected_id()
 if opportunity_id is None:
     st.title("Opportunities")
     st.caption(views.scope_caption(user))
-    arguments = views.list_filters()
+    arguments = views.list_filters(user)
     page = fetch(list_opportunities, actor=user, **arguments)
     opened = views.opportunity_table(page.rows)
     views.pager(page.total, page.offset, page.has_more)

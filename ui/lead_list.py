@@ -44,6 +44,11 @@ def owner_choices(actor: Actor) -> list[uuid.UUID]:
     return [i for i in _owner_choices(actor) if i is not None and i in active]
 
 
+def owner_filter_choices(actor: Actor) -> list[uuid.UUID | None]:
+    """Owner filter options (None = any) for managers, analysts and admins; empty for reps."""
+    return [] if actor.role == "rep" else _owner_choices(actor)
+
+
 def _owner_choices(actor: Actor) -> list[uuid.UUID | None]:
     everyone = lookups.people()
     if actor.role == "manager":

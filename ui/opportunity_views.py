@@ -12,6 +12,7 @@ from crm.actors import Actor
 from models.domain import LOST_REASONS, STAGES
 from ui import lookups
 from ui.format import day, escape, moment, money, money_short, title_case
+from ui.lead_list import owner_filter_choices
 from ui.query_state import publish, seed
 
 PAGE_SIZE = 25
@@ -32,13 +33,21 @@ def scope_caption(actor: Actor) -> str:
     return {"rep": "Your deals.", "manager": "Your team's deals."}.get(actor.role, "All deals.")
 
 
-def list_filters() -> dict[str, Any]:
-    """Stage, open-only, name and sort filters, kept in the URL; returns list_opportunities arguments."""
+def list_filters(actor: Actor) -> dict[str, Any]:
+    """Name, stage, owner, open-only and sort filters, kept in the URL; returns list_opportunities arguments."""
+    owners = owner_filter_choices(actor)
     seed("opps_q", "q", str, "")
     seed("opps_stage", "stage", str, None, allowed=[None, *STAGES])
     seed("opps_open", "open", lambda raw: raw == "1", True)
     seed("opps_sort", "sort", str, "close_date", allowed=SORT_LABELS)
-    c1, c2, c3, c4 = st.columns([3, 2, 2, 1], vertical_alignment="bottom")
+    if owners:
+        seed("opps_owner", "owner", uuid.UUID, None, allowed=owners)
+    c1, c2, c5, c3, c4 = st.columns([3, 2, 2, 2, 1], vertical_alignment="bottom")
+    if owners:
+        c5.selectbox(
+            "Owner", owners, key="opps_owner", placeholder="Any",
+            format_func=lambda i: "Any" if i is None else lookups.person_name(i),
+        )  # fmt: skip
     c1.text_input("Deal name contains", key="opps_q")
     c2.selectbox(
         "Stage",
@@ -53,6 +62,7 @@ def list_filters() -> dict[str, Any]:
     params = {
         "q": state["opps_q"].strip(),
         "stage": state["opps_stage"],
+        "owner": state.get("opps_owner") if owners else None,
         "open": None if state["opps_open"] else "0",
         "sort": None if state["opps_sort"] == "close_date" else state["opps_sort"],
     }
@@ -65,6 +75,7 @@ def list_filters() -> dict[str, Any]:
     return {
         "q": params["q"] or None,
         "stage": params["stage"],
+        "owner_id": params["owner"],
         "open_only": bool(state["opps_open"]),
         "sort": state["opps_sort"],
         "limit": PAGE_SIZE,

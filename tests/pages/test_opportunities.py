@@ -102,3 +102,13 @@ def test_rep_cannot_open_another_reps_deal(clean_db, people, app_as):
     opp = _deal(clean_db, people["rita"])
     at = app_as(people["leo"], "pages/opportunities.py", id=str(opp.id))
     assert [e.value for e in at.error] == ["permission denied"]
+
+
+def test_manager_filters_the_team_list_by_owner_through_the_url(clean_db, people, app_as):
+    _deal(clean_db, people["leo"], name="Leo deal")
+    _deal(clean_db, people["rita"], email="r@example.com", name="Rita deal")
+    at = app_as(people["maya"], "pages/opportunities.py")
+    at.selectbox(key="opps_owner").set_value(people["rita"].id).run()
+    assert _deal_names(at) == ["Rita deal"]
+    assert at.query_params["owner"] == str(people["rita"].id)
+    assert _deal_names(app_as(people["maya"], "pages/opportunities.py", owner=str(people["leo"].id))) == ["Leo deal"]
