@@ -119,7 +119,12 @@ def sign_in(page: Page, base: str, email: str, password: str) -> None:
 
 def refresh_warehouse() -> None:
     """Publish a new serving file (incremental refresh), which invalidates every dashboard cache."""
-    subprocess.run([sys.executable, "-m", "etl", "refresh"], cwd=ROOT, check=True, capture_output=True)
+    for _ in range(5):  # another refresh may hold the single-flight lock for a moment
+        done = subprocess.run([sys.executable, "-m", "etl", "refresh"], cwd=ROOT, capture_output=True, text=True)
+        if done.returncode == 0:
+            return
+        time.sleep(5)
+    raise RuntimeError(f"python -m etl refresh failed: {done.stdout}{done.stderr}")
 
 
 def main() -> int:
