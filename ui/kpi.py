@@ -8,12 +8,22 @@ import streamlit as st
 LOWER_IS_BETTER = {"median_cycle_days"}
 
 
+def _money(value: float) -> str:
+    """$1,234 below a million, then $12.3M and $1.2B (so a card never truncates)."""
+    size = abs(value)
+    if size >= 1e9:
+        return f"{'-' if value < 0 else ''}${size / 1e9:,.1f}B"
+    if size >= 1e6:
+        return f"{'-' if value < 0 else ''}${size / 1e6:,.1f}M"
+    return f"{'-' if value < 0 else ''}${size:,.0f}"
+
+
 def format_value(value: float | None, unit: str) -> str:
-    """A KPI value for people: $1,234,567, 42.0 %, 12.5 days, 1,234 leads; an em dash when unknown."""
+    """A KPI value for people: $1,234, $12.3M, 42.0 %, 12.5 days, 1,234 leads; an em dash when unknown."""
     if value is None:
         return "—"
     if unit == "$":
-        return f"${value:,.0f}"
+        return _money(value)
     if unit == "%":
         return f"{value:.1%}"
     if unit == "days":
@@ -29,7 +39,7 @@ def format_delta(value: float | None, previous: float | None, unit: str) -> str 
     if unit == "%":
         return f"{change * 100:+.1f} pp"
     if unit == "$":
-        return f"{'+' if change >= 0 else '-'}${abs(change):,.0f}"
+        return f"{'+' if change >= 0 else '-'}{_money(abs(change))}"
     if unit == "days":
         return f"{change:+,.1f} days"
     return f"{change:+,.0f}"

@@ -88,7 +88,9 @@ def test_empty_frames_still_make_figures():
 
 
 def test_kpi_values_and_deltas_carry_their_units():
-    assert format_value(1234567.4, "$") == "$1,234,567"
+    assert format_value(1234567.4, "$") == "$1.2M"
+    assert format_value(-98765.4, "$") == "-$98,765"
+    assert format_delta(608_798_000.0, 510_118_500.0, "$") == "+$98.7M"
     assert format_value(0.4234, "%") == "42.3%"
     assert format_value(None, "days") == "—"
     assert format_delta(0.5, 0.4, "%") == "+10.0 pp"
