@@ -18,6 +18,7 @@ import psycopg
 from sqlalchemy import Engine
 
 from core.db import database_url, libpq_url
+from core.errors import ConfigError
 from crm.demo_catalog import DEMO_PASSWORD, TERRITORIES, reps_for
 from crm.demo_data import DemoGenerator
 from crm.demo_load import (
@@ -196,11 +197,17 @@ def write_truth(truth: pl.DataFrame, path: Path) -> None:
 def seed_demo_command(*, leads: int, seed: int, truth_path: Path | None, if_empty: bool) -> int:
     """The CLI entry: skip when asked and data exists, else seed and print one summary line."""
     started = time.perf_counter()
-    if if_empty:
-        existing = count_leads()
-        if existing:
-            print(f"seed-demo skipped: the database already holds {existing:,} leads (--if-empty)")
-            return 0
-    result = seed_demo(leads=leads, seed=seed, truth_path=truth_path, progress=_stderr_progress(started))
+    try:
+        if if_empty:
+            existing = count_leads()
+            if existing:
+                print(f"seed-demo skipped: the database already holds {existing:,} leads (--if-empty)")
+                return 0
+        result = seed_demo(leads=leads, seed=seed, truth_path=truth_path, progress=_stderr_progress(started))
+    except psycopg.errors.UndefinedTable:
+        raise ConfigError("The database has no schema yet: run `python -m crm migrate` first.") from None
+    except psycopg.OperationalError as exc:
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise ConfigError(f"Cannot reach PostgreSQL ({reason}): check DATABASE_URL.") from None
     print(result.summary())
     return 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
@@ -9,8 +10,10 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 import pytest
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.engine import make_url
 
+from core.settings import get_settings
 from crm.cli import main
 from crm.demo import SEED_TABLES, SeedResult, seed_demo
 from crm.demo_catalog import reps_for
@@ -412,3 +415,22 @@ def test_demo_leads_have_distinct_emails_and_phones(engine: Engine, seeded: Seed
     )[0]
     assert row[0] == row[1] == LEADS
     assert row[2] == row[3] > LEADS / 2
+
+
+def test_seeding_a_database_without_schema_says_to_migrate_first(
+    database_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    name = f"t_noschema_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(make_url(database_url), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        monkeypatch.setenv("DATABASE_URL", make_url(database_url).set(database=name).render_as_string(False))
+        get_settings.cache_clear()
+        assert main(["seed-demo", "--leads", "10"]) == 2
+        assert "python -m crm migrate" in capsys.readouterr().err
+    finally:
+        get_settings.cache_clear()
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
