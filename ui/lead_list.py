@@ -177,7 +177,12 @@ def _or_any(fmt: Any) -> Any:
 def lead_table(rows: list[Any]) -> uuid.UUID | None:
     """Draw one page of leads; return the id of the lead whose name was clicked."""
     if not rows:
-        st.info("No leads match this search and these filters.")
+        if _page_number() > 1:
+            st.info("This page is past the last one.")
+            if st.button("Back to the first page", key="leads_first_page"):
+                _go_to(1)
+        else:
+            st.info("No leads match this search and these filters.")
         return None
     header = st.columns([w for _, w in COLUMNS])
     for col, (label, _) in zip(header, COLUMNS, strict=True):

@@ -70,16 +70,16 @@ def _forget_sign_in_failures(engine: Engine) -> None:
 
 @pytest.fixture
 def app_as() -> Callable[..., AppTest]:
-    """``app_as(actor, page=None)``: the app run once with ``actor`` signed in, optionally on ``page``."""
+    """``app_as(actor, script=None, **query)``: the app run with ``actor`` signed in, optionally on ``script``."""
 
-    def make(actor: Actor, page: str | None = None, **query: str) -> AppTest:
+    def make(actor: Actor, script: str | None = None, /, **query: str) -> AppTest:
         at = AppTest.from_file(APP, default_timeout=30)
         at.session_state[SESSION_KEY] = actor
         at.run()
-        if page is not None:
+        if script is not None:
             for key, value in query.items():
                 at.query_params[key] = value
-            at.switch_page(page)
+            at.switch_page(script)
             at.run()
         return at
 

@@ -238,3 +238,12 @@ def test_manager_reassigns_a_lead_to_another_rep_on_the_team(clean_db, people, a
     assert {m.label: m.value for m in at.metric}["Owner"] == "Rita Rep"
     rep_view = app_as(people["leo"], "pages/leads.py", id=str(lead.id))
     assert [e.value for e in rep_view.error] == ["permission denied"]
+
+
+def test_a_page_past_the_end_offers_the_first_page(clean_db, people, app_as):
+    _lead(clean_db, people["leo"])
+    at = app_as(people["leo"], "pages/leads.py", page="9")
+    assert at.info[0].value == "This page is past the last one."
+    at.button(key="leads_first_page").click().run()
+    assert _names(at) == ["John Doe"]
+    assert "page" not in at.query_params
