@@ -22,6 +22,7 @@ import duckdb
 from sqlalchemy.engine import make_url
 
 from core.db import database_url, libpq_url
+from core.errors import ConfigError
 from core.settings import get_settings
 from etl import extract, lock, publish, runlog
 from etl.checks import DataCheckFailed, run_checks
@@ -98,7 +99,16 @@ def refresh(
     work = work_file(serving)
     sa_url = url or database_url()
     pg_url = libpq_url(sa_url)
-    conn = lock.connect(pg_url)
+    try:
+        conn = lock.connect(pg_url)
+    except ConfigError as exc:  # still a failed run: logged, and counted in the metrics
+        now = _now()
+        run = runlog.Run(run_id=uuid.uuid4().hex, mode="full" if full else "incremental", started_at=now)
+        run.status, run.finished_at, run.duration_seconds, run.error = "failed", now, 0.0, str(exc)
+        if work.exists():
+            _record_failure(work, run)
+            write_metrics(work, settings.data_dir)
+        raise
     try:
         with lock.refresh_lock(conn):
             publish.remove_stale_temp_files(serving, work)

@@ -155,9 +155,12 @@ def test_readers_in_a_loop_never_see_an_error_or_a_partial_warehouse(crm_data, d
     assert query(warehouse_path, "SELECT count(*) FROM leads") == [(6,)]
 
 
-def test_unreachable_postgresql_is_one_sentence_and_exit_2(warehouse_path, monkeypatch, capsys):
+def test_unreachable_postgresql_is_one_sentence_exit_2_and_a_failed_run(
+    crm_data, database_url, warehouse_path, monkeypatch, capsys
+):
     from core.settings import get_settings
 
+    refresh(full=True, url=database_url, warehouse_path=warehouse_path)
     monkeypatch.setenv("DATABASE_URL", "postgresql://postgres@127.0.0.1:1/nowhere")
     get_settings.cache_clear()
 
@@ -166,3 +169,7 @@ def test_unreachable_postgresql_is_one_sentence_and_exit_2(warehouse_path, monke
     err = capsys.readouterr().err.strip()
     assert err.startswith("error: Cannot reach PostgreSQL") and "Traceback" not in err
     assert len(err.splitlines()) == 1
+    runs = query(work_file(warehouse_path), "SELECT status FROM etl_runs ORDER BY started_at")
+    assert runs == [("success",), ("failed",)]
+    prom = (get_settings().data_dir / "metrics" / "etl.prom").read_text()
+    assert "etl_failures_total 1.0" in prom
