@@ -10,7 +10,15 @@ from ui import lead_detail, lead_list, lead_new
 from ui.calls import fetch, perform
 from ui.flash import flash, show_flashes
 from ui.format import title_case
-from ui.record_widgets import audit_table, close_panel, current_panel, opened_version, panel_buttons, reloader
+from ui.record_widgets import (
+    audit_table,
+    close_panel,
+    current_panel,
+    follow_record,
+    opened_version,
+    panel_buttons,
+    reloader,
+)
 from ui.session import require_user
 
 user = require_user()
@@ -33,6 +41,7 @@ if st.button("← All leads", key="back_to_leads", type="tertiary"):
     close_panel("lead")
     lead_list.close_lead()
 lead = fetch(get_lead, lead_id=lead_id, actor=user)
+follow_record("lead", lead.id)
 lead_detail.lead_header(lead)
 lead_detail.converted_note(lead)
 lead_detail.score_explanation(lead)

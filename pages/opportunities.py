@@ -9,7 +9,15 @@ from ui import opportunity_views as views
 from ui.calls import fetch, perform
 from ui.flash import flash, show_flashes
 from ui.format import title_case
-from ui.record_widgets import audit_table, close_panel, current_panel, opened_version, panel_buttons, reloader
+from ui.record_widgets import (
+    audit_table,
+    close_panel,
+    current_panel,
+    follow_record,
+    opened_version,
+    panel_buttons,
+    reloader,
+)
 from ui.session import require_user
 
 user = require_user()
@@ -33,6 +41,7 @@ if st.button("← All opportunities", key="back_to_opportunities", type="tertiar
     st.query_params.pop("id", None)
     st.rerun()
 opp = fetch(get_opportunity, opportunity_id=opportunity_id, actor=user)
+follow_record("opp", opp.id)
 views.header(opp)
 
 if user.can_write:

@@ -54,6 +54,14 @@ def _short(value: Any) -> str:
     return text if len(text) <= 60 else text[:57] + "…"
 
 
+def follow_record(scope: str, record_id: uuid.UUID) -> None:
+    """Close ``scope``'s open panel when the page now shows another record than the one it was opened for."""
+    key = f"{scope}_record"
+    if st.session_state.get(key) != record_id:
+        close_panel(scope)
+        st.session_state[key] = record_id
+
+
 def open_panel(scope: str, name: str, version: int | None = None) -> None:
     """Open one action panel of a record (closing any other) and remember the version it was opened at."""
     st.session_state[f"{scope}_panel"] = name

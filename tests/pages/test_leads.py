@@ -247,3 +247,15 @@ def test_a_page_past_the_end_offers_the_first_page(clean_db, people, app_as):
     at.button(key="leads_first_page").click().run()
     assert _names(at) == ["John Doe"]
     assert "page" not in at.query_params
+
+
+def test_an_open_panel_does_not_follow_you_to_another_lead(clean_db, people, app_as):
+    first = _lead(clean_db, people["leo"])
+    second = _lead(clean_db, people["leo"], first_name="Jane", last_name="Roe", email="jane.roe@example.com")
+    at = app_as(people["leo"], "pages/leads.py", id=str(first.id))
+    at.button(key="lead_open_edit").click().run()
+    assert at.text_input(key="edit_first_name").value == "John"
+    at.query_params["id"] = str(second.id)
+    at.run()
+    assert at.title[0].value == "Jane Roe"
+    assert not at.get("form")
