@@ -35,8 +35,6 @@ IDLE = '[data-testid="stApp"][data-test-script-state="notRunning"][data-test-con
 RUNNING = '[data-testid="stApp"][data-test-script-state="running"]'
 VIEWPORT = {"width": 1440, "height": 1000}
 
-pytestmark = pytest.mark.e2e
-
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Every test under tests/e2e carries the ``e2e`` marker."""
