@@ -31,7 +31,7 @@ if lead_id is None:
     query = lead_list.search_and_filters(user)
     page = fetch(search_leads, actor=user, query=query)
     lead_list.export_button(user, query, page.total, page.total_is_exact)
-    opened = lead_list.lead_table(page.rows)
+    opened = lead_list.lead_table(page.rows, show_owner=user.role != "rep")
     lead_list.pager(page.total, page.limit, page.offset, page.has_more, page.total_is_exact)
     if opened is not None:
         lead_list.open_lead(opened)

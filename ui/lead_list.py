@@ -10,7 +10,7 @@ import streamlit as st
 
 from crm.actors import Actor
 from crm.csv_export import safe_csv_bytes
-from crm.leads import EXPORT_COLUMNS, iter_leads_for_export
+from crm.leads import EXPORT_COLUMNS, explain_lead_score, iter_leads_for_export
 from models.domain import LEAD_SOURCES, LEAD_STATUSES
 from models.schemas import LeadQuery
 from ui import lookups
@@ -174,8 +174,8 @@ def _or_any(fmt: Any) -> Any:
     return lambda value: "Any" if value is None else fmt(value)
 
 
-def lead_table(rows: list[Any]) -> uuid.UUID | None:
-    """Draw one page of leads; return the id of the lead whose name was clicked."""
+def lead_table(rows: list[Any], *, show_owner: bool = True) -> uuid.UUID | None:
+    """Draw one page of leads (the last column: owner, or for a rep's own book why each scores so)."""
     if not rows:
         if _page_number() > 1:
             st.info("This page is past the last one.")
@@ -185,7 +185,8 @@ def lead_table(rows: list[Any]) -> uuid.UUID | None:
             st.info("No leads match this search and these filters.")
         return None
     header = st.columns([w for _, w in COLUMNS])
-    for col, (label, _) in zip(header, COLUMNS, strict=True):
+    labels = [label for label, _ in COLUMNS[:-1]] + ["Owner" if show_owner else "Mostly because"]
+    for col, label in zip(header, labels, strict=True):
         col.markdown(f"**{label}**")
     opened = None
     for row in rows:
@@ -196,8 +197,22 @@ def lead_table(rows: list[Any]) -> uuid.UUID | None:
         cells[2].text(row.email or "—")
         cells[3].text(title_case(row.status))
         cells[4].text("—" if row.score is None else f"{float(row.score):.0f}")
-        cells[5].text(lookups.person_name(row.owner_id))
+        cells[5].text(lookups.person_name(row.owner_id) if show_owner else top_reasons(row))
     return opened
+
+
+def top_reasons(lead: Any, count: int = 2) -> str:
+    """The parts of the score that added the most points, in a few words."""
+    reasons = explain_lead_score(lead).reasons
+
+    def points(reason: str) -> float:
+        try:
+            return float(reason.rsplit("+", 1)[1].split()[0])
+        except (IndexError, ValueError):
+            return 0.0
+
+    best = sorted((r for r in reasons if points(r) > 0), key=points, reverse=True)[:count]
+    return "; ".join(r.rsplit(":", 1)[0] for r in best) or "—"
 
 
 def link_label(text: str) -> str:

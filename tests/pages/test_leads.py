@@ -259,3 +259,12 @@ def test_an_open_panel_does_not_follow_you_to_another_lead(clean_db, people, app
     at.run()
     assert at.title[0].value == "Jane Roe"
     assert not at.get("form")
+
+
+def test_a_reps_list_says_why_each_lead_scores_as_it_does(clean_db, people, app_as):
+    _lead(clean_db, people["leo"], engagement_score=90, title="VP Sales")
+    at = app_as(people["leo"], "pages/leads.py")
+    assert "**Mostly because**" in [m.value for m in at.markdown]
+    assert any(t.value.startswith("high engagement (90/100)") for t in at.text)
+    manager_view = app_as(people["maya"], "pages/leads.py")
+    assert "**Owner**" in [m.value for m in manager_view.markdown]
