@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 from sqlalchemy import text
 
-from analytics.conversion import conversion_rate_by_source
+from analytics.conversion import conversion_by, conversion_rate_by_source
 from analytics.deals import win_rate
 from analytics.filters import MetricFilter
 from analytics.pipeline import open_pipeline_by_stage, pipeline_on
@@ -18,6 +18,13 @@ demo = pytest.importorskip("crm.demo", reason="the demo seeder has not landed ye
 
 def test_metrics_reconcile_with_postgresql_after_a_full_refresh(clean_db, database_url, warehouse_path):
     demo.seed_demo(leads=400, seed=7, database=database_url)
+    with clean_db.begin() as conn:  # late on 31 January in New York is 1 February in UTC
+        conn.execute(
+            text(
+                "INSERT INTO leads (first_name, last_name, email, source, created_at) "
+                "VALUES ('Tz', 'Probe', 'tz.probe@example.com', 'tz_probe', '2026-01-31 23:30:00-05:00')"
+            )
+        )
     refresh_module.refresh(full=True, url=database_url, warehouse_path=warehouse_path)
     with clean_db.connect() as conn:
         won, closed = conn.execute(
@@ -53,6 +60,9 @@ def test_metrics_reconcile_with_postgresql_after_a_full_refresh(clean_db, databa
 
     conversion = conversion_rate_by_source(MetricFilter(), con=warehouse_path)
     assert {r["label"]: (r["count_leads"], r["count_converted"]) for r in conversion.iter_rows(named=True)} == by_source
+
+    probe = conversion_by("cohort_month", MetricFilter(sources=("tz_probe",)), con=warehouse_path)
+    assert probe["key"].to_list() == ["2026-02"]
 
     today = dt.datetime.now(dt.UTC).date()
     assert pipeline_on(today, con=warehouse_path)["amount"][0] == pytest.approx(sum(open_by_stage.values()))
