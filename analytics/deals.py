@@ -110,16 +110,22 @@ def sales_velocity(filters: MetricFilter = ALL, *, con: Source = None) -> pl.Dat
     )
 
 
-_STAGE_VISITS = f"""
+def _stage_visits(*, join_deals: bool) -> str:
+    """SQL for finished visits of open stages: stage, entered_at, left_at, days (joined to the deal as ``o``).
+
+    A visit runs from a stage change to the next one (ties in time are not ordered further).
+    """
+    join = "JOIN opportunities o USING (opportunity_id)" if join_deals else ""
+    return f"""
     WITH entered AS (
         SELECT opportunity_id, to_stage AS stage, changed_at AS entered_at,
-               lead(changed_at) OVER (PARTITION BY opportunity_id ORDER BY changed_at, stage_change_id) AS left_at
+               lead(changed_at) OVER (PARTITION BY opportunity_id ORDER BY changed_at) AS left_at
         FROM stage_changes WHERE is_stage_change
     )
     SELECT e.stage, e.entered_at, e.left_at, {days_between("e.entered_at", "e.left_at")} AS days
-    FROM entered e JOIN opportunities o USING (opportunity_id)
+    FROM entered e {join}
     WHERE e.left_at IS NOT NULL AND e.stage NOT IN ('closed_won', 'closed_lost')
-"""
+    """
 
 
 def stage_duration(filters: MetricFilter = ALL, *, con: Source = None) -> pl.DataFrame:
@@ -130,7 +136,7 @@ def stage_duration(filters: MetricFilter = ALL, *, con: Source = None) -> pl.Dat
     cond, params = filters.where(date_expr=utc_day("e.left_at"), alias="o")
     return run(
         f"""
-        WITH v AS ({_STAGE_VISITS} AND {cond})
+        WITH v AS ({_stage_visits(join_deals=True)} AND {cond})
         SELECT stages.stage, count(v.days) AS count_visits, median(v.days) AS median_days,
                quantile_cont(v.days, 0.9) AS p90_days
         FROM {stages_values_sql(("prospecting", "discovery", "proposal", "negotiation"))}
@@ -144,7 +150,8 @@ def stage_duration(filters: MetricFilter = ALL, *, con: Source = None) -> pl.Dat
 
 def stage_p90_days(*, con: Source = None) -> dict[str, float]:
     """Each open stage's P90 of days per finished visit, over the whole history and all owners."""
-    frame = run(f"SELECT stage, quantile_cont(days, 0.9) AS p90 FROM ({_STAGE_VISITS}) GROUP BY 1", con=con)
+    visits = _stage_visits(join_deals=False)
+    frame = run(f"SELECT stage, quantile_cont(days, 0.9) AS p90 FROM ({visits}) GROUP BY 1", con=con)
     return {stage: float(p90) for stage, p90 in frame.rows() if p90 is not None}
 
 
