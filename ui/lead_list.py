@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import date
 from typing import Any
@@ -29,6 +30,7 @@ SORT_LABELS: dict[str, str] = {
     "company": "Company",
     "email": "Email",
 }
+WHY_WIDTHS = [1.8, 2.0, 2.8, 1.0, 0.6, 2.6]  # a rep's own book: the last column says why each scores so
 COLUMNS = (("Name", 2.0), ("Company", 2.2), ("Email", 3.2), ("Status", 1.1), ("Score", 0.6), ("Owner", 1.5))
 
 
@@ -184,20 +186,24 @@ def lead_table(rows: list[Any], *, show_owner: bool = True) -> uuid.UUID | None:
         else:
             st.info("No leads match this search and these filters.")
         return None
-    header = st.columns([w for _, w in COLUMNS])
+    widths = [w for _, w in COLUMNS] if show_owner else WHY_WIDTHS
+    header = st.columns(widths)
     labels = [label for label, _ in COLUMNS[:-1]] + ["Owner" if show_owner else "Mostly because"]
     for col, label in zip(header, labels, strict=True):
         col.markdown(f"**{label}**")
     opened = None
     for row in rows:
-        cells = st.columns([w for _, w in COLUMNS], vertical_alignment="center")
+        cells = st.columns(widths, vertical_alignment="center")
         if cells[0].button(link_label(_full_name(row)), key=f"open_lead_{row.id}", type="tertiary"):
             opened = row.id
         cells[1].text(row.company or "—")
         cells[2].text(row.email or "—")
         cells[3].text(title_case(row.status))
         cells[4].text("—" if row.score is None else f"{float(row.score):.0f}")
-        cells[5].text(lookups.person_name(row.owner_id) if show_owner else top_reasons(row))
+        if show_owner:
+            cells[5].text(lookups.person_name(row.owner_id))
+        else:
+            cells[5].caption(escape(top_reasons(row)))
     return opened
 
 
@@ -212,7 +218,7 @@ def top_reasons(lead: Any, count: int = 2) -> str:
             return 0.0
 
     best = sorted((r for r in reasons if points(r) > 0), key=points, reverse=True)[:count]
-    return "; ".join(r.rsplit(":", 1)[0] for r in best) or "—"
+    return "; ".join(re.sub(r" \([^)0-9]*\)", "", r.rsplit(":", 1)[0]) for r in best) or "—"
 
 
 def link_label(text: str) -> str:

@@ -265,6 +265,6 @@ def test_a_reps_list_says_why_each_lead_scores_as_it_does(clean_db, people, app_
     _lead(clean_db, people["leo"], engagement_score=90, title="VP Sales")
     at = app_as(people["leo"], "pages/leads.py")
     assert "**Mostly because**" in [m.value for m in at.markdown]
-    assert any(t.value.startswith("high engagement (90/100)") for t in at.text)
+    assert any(c.value.startswith("high engagement \\(90/100\\); ") for c in at.caption)
     manager_view = app_as(people["maya"], "pages/leads.py")
     assert "**Owner**" in [m.value for m in manager_view.markdown]
