@@ -30,7 +30,7 @@ SORT_LABELS: dict[str, str] = {
     "company": "Company",
     "email": "Email",
 }
-WHY_WIDTHS = [1.8, 2.0, 2.8, 1.0, 0.6, 2.6]  # a rep's own book: the last column says why each scores so
+WHY_WIDTHS = [1.7, 1.9, 2.6, 1.25, 0.6, 2.6]  # a rep's own book: the last column says why each scores so
 COLUMNS = (("Name", 2.0), ("Company", 2.2), ("Email", 3.2), ("Status", 1.1), ("Score", 0.6), ("Owner", 1.5))
 
 
