@@ -42,9 +42,7 @@ RECORDS = {
     "Deals closed in range (win rate, cycle)": ("deals_behind", {"state": "closed"}),
     "Leads created in range (new leads, conversion)": ("leads_behind", {}),
 }
-choice = st.selectbox(
-    "Records behind the KPIs", list(RECORDS), index=None, placeholder="Choose…", key="overview_rec"
-)
+choice = st.selectbox("Records behind the KPIs", list(RECORDS), index=None, placeholder="Choose…", key="overview_rec")
 if choice:
     name, kwargs = RECORDS[choice]
     drilldown(choice, metric(name, filters, **kwargs), key="overview_records_table")
