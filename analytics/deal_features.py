@@ -22,7 +22,7 @@ base AS (
            lag(expected_close_on) OVER (PARTITION BY opportunity_id ORDER BY changed_at, stage_change_id) AS prev_close,
            lag(CAST(amount AS DOUBLE)) OVER (PARTITION BY opportunity_id ORDER BY changed_at, stage_change_id)
                AS prev_amount
-    FROM stage_changes
+    FROM stage_changes {where}
 ), states AS (
     SELECT opportunity_id, changed_at, stage, amount, expected_close_on,
            max(CASE WHEN is_stage_change THEN changed_at END) OVER w AS stage_entered_at,
@@ -81,12 +81,16 @@ def day_end(day: dt.date) -> dt.datetime:
 def open_deal_features(as_of: dt.date, *, con: Source = None) -> pl.DataFrame:
     """Every deal open at the end of UTC day ``as_of``, with its features as they stood then."""
     end = day_end(as_of)
+    only_open = "WHERE opportunity_id IN (SELECT opportunity_id FROM open_ids)"
     sql = f"""
-        WITH {_STATES}, pairs AS (
+        WITH open_ids AS (
+            SELECT opportunity_id FROM opportunities
+            WHERE created_at < ?::TIMESTAMPTZ AND (closed_at IS NULL OR closed_at >= ?::TIMESTAMPTZ)
+        ), {_STATES.format(where=only_open)}, pairs AS (
             SELECT d.*, ?::TIMESTAMPTZ AS snapshot_at FROM deals d
             WHERE d.created_at < ?::TIMESTAMPTZ AND (d.closed_at IS NULL OR d.closed_at >= ?::TIMESTAMPTZ)
         ) {_SELECT}"""
-    return run(sql, [end, end, end], con=con)
+    return run(sql, [end, end, end, end, end], con=con)
 
 
 def closed_deal_snapshots(before: dt.date, *, con: Source = None) -> pl.DataFrame:
@@ -97,7 +101,7 @@ def closed_deal_snapshots(before: dt.date, *, con: Source = None) -> pl.DataFram
     cutoff = dt.datetime.combine(before, dt.time(), tzinfo=dt.UTC)
     last_snapshot = cutoff - dt.timedelta(days=OUTCOME_DAYS)
     sql = f"""
-        WITH {_STATES}, days AS (
+        WITH {_STATES.format(where="")}, days AS (
             SELECT d::TIMESTAMPTZ AS snapshot_at
             FROM generate_series(
                 (SELECT date_trunc('month', min(created_at AT TIME ZONE 'UTC')) FROM opportunities),
@@ -131,7 +135,7 @@ def won_deal_timing(as_of: dt.date, *, days: int = 365, con: Source = None) -> p
             WHERE is_won AND closed_at < ?::TIMESTAMPTZ AND closed_at >= ?::TIMESTAMPTZ
         ), days AS (
             SELECT d::TIMESTAMPTZ AS snapshot_at
-            FROM generate_series(?::TIMESTAMP - INTERVAL 3 YEAR, ?::TIMESTAMP, INTERVAL 1 DAY) AS g(d)
+            FROM generate_series(?::TIMESTAMP - INTERVAL 2 YEAR, ?::TIMESTAMP, INTERVAL 1 DAY) AS g(d)
             WHERE day(d) IN {SNAPSHOT_DAYS}
         ), pairs AS (
             SELECT won.*, days.snapshot_at FROM won JOIN days

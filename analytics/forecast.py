@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 import polars as pl
+from scipy import sparse
 
 from analytics.deal_features import data_end, won_deal_timing
 from analytics.model_store import load_model
@@ -26,7 +27,7 @@ from analytics.win_model import WinModel, score_open_deals, train_win_model
 RUN_RATE_COHORTS = 12
 SLIP_BUCKETS = np.array([0, 30, 90])  # bands of days to the expected close: ≤0, 1–30, 31–90, >90
 DEFAULT_SIMULATIONS = 1000
-MAX_CELLS = 4_000_000  # deals × simulations per chunk
+MAX_CELLS = 16_000_000  # deals × simulations per chunk (about 64 MB per float32 array)
 DIMENSIONS = ("owner", "team", "territory")
 
 
@@ -181,24 +182,28 @@ def forecast(
     expected = deals["expected_close_on"].to_list()
     offsets = np.array([(e - as_of).days if e is not None else 0 for e in expected], dtype=float)
     chunk = max(1, MAX_CELLS // simulations)
+    last_day = np.float32(ends[-1] + 1)
+    month_of_day = np.searchsorted(ends, np.arange(int(last_day) + 1), side="left")  # day after as-of → month
     sim_index = np.arange(simulations)
     for lo in range(0, deals.height, chunk):
         hi = min(lo + chunk, deals.height)
-        won = rng.random((hi - lo, simulations)) < probs[lo:hi, None]
+        won = rng.random((hi - lo, simulations), dtype=np.float32) < probs[lo:hi, None]
         close = _draw_close_days(offsets[lo:hi], pools, rng, simulations)
-        month = np.searchsorted(ends, close, side="left")
-        value = np.where(won, amounts[lo:hi, None], 0.0)
+        month = month_of_day[np.minimum(close, last_day).astype(np.int32)]
+        value = won * amounts[lo:hi, None].astype(np.float32)
         month_sims += np.bincount(
             (month * simulations + sim_index).ravel(), weights=value.ravel(), minlength=(sim_months + 1) * simulations
         ).reshape(sim_months + 1, simulations)
-        in_h = value * (month < months)
-        in_q = value * (month < quarter_months)
+        in_h = np.where(month < months, value, np.float32(0))
+        in_q = np.where(month < quarter_months, value, np.float32(0))
         expected_value[lo:hi] = in_h.mean(axis=1)
         for d in DIMENSIONS:
-            g = codes[d][0][lo:hi, None] * simulations + sim_index
-            size = len(codes[d][1]) * simulations
-            group_h[d] += np.bincount(g.ravel(), weights=in_h.ravel(), minlength=size).reshape(-1, simulations)
-            group_q[d] += np.bincount(g.ravel(), weights=in_q.ravel(), minlength=size).reshape(-1, simulations)
+            onehot = sparse.csr_matrix(
+                (np.ones(hi - lo, dtype=np.float32), (codes[d][0][lo:hi], np.arange(hi - lo))),
+                shape=(len(codes[d][1]), hi - lo),
+            )
+            group_h[d] += onehot @ in_h
+            group_q[d] += onehot @ in_q
     pipeline_months = month_sims[:sim_months].T
     run_rate = simulate_run_rate(run_rate_cohorts(as_of, sim_months, con=con), fractions, rng, simulations)
     all_months = pipeline_months + run_rate
@@ -275,14 +280,14 @@ def forecast(
 def _draw_close_days(offsets: np.ndarray, pools: list[np.ndarray], rng: np.random.Generator, sims: int) -> np.ndarray:
     """Days after the as-of day each deal closes, per simulation (at least 1)."""
     band = np.searchsorted(SLIP_BUCKETS, offsets, side="left")
-    close = np.empty((len(offsets), sims))
+    close = np.empty((len(offsets), sims), dtype=np.float32)
     for b, pool in enumerate(pools):
         rows = band == b
         if rows.any():
-            draws = rng.choice(pool, size=(int(rows.sum()), sims))
-            close[rows] = draws if b == 0 else offsets[rows, None] + draws
+            draws = pool.astype(np.float32)[rng.integers(0, len(pool), size=(int(rows.sum()), sims))]
+            close[rows] = draws if b == 0 else offsets[rows, None].astype(np.float32) + draws
     late = close <= 0
-    close[late] = rng.choice(pools[0], size=int(late.sum()))
+    close[late] = pools[0].astype(np.float32)[rng.integers(0, len(pools[0]), size=int(late.sum()))]
     return close
 
 

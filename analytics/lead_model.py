@@ -109,7 +109,8 @@ class LeadModel:
             ]
         rows = frame.select(FEATURES)
         explained = explain(self.pipeline, rows, FEATURES, top=top)
-        return ["; ".join(_describe(f, rows[f][i], c) for f, c in parts) for i, parts in enumerate(explained)]
+        values = {f: rows[f].to_list() for f in FEATURES}
+        return ["; ".join(_describe(f, values[f][i], c) for f, c in parts) for i, parts in enumerate(explained)]
 
 
 def _describe(feature: str, value: Any, contribution: float) -> str:

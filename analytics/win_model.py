@@ -119,7 +119,8 @@ class WinModel:
             ]
         rows = frame.select(FEATURES)
         explained = explain(self.pipeline, rows, FEATURES, top=top)
-        return ["; ".join(describe_effect(f, rows[f][i], c) for f, c in parts) for i, parts in enumerate(explained)]
+        values = {f: rows[f].to_list() for f in FEATURES}
+        return ["; ".join(describe_effect(f, values[f][i], c) for f, c in parts) for i, parts in enumerate(explained)]
 
 
 def describe_effect(feature: str, value: Any, contribution: float) -> str:
