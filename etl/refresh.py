@@ -206,7 +206,7 @@ def _refresh_locked(
             _attach(duck, pub_tmp, "pub")
             run.rows_in_marts = build_marts(duck, as_of=snapshot.taken_at, target="pub")
         log.info("marts built at %.2f s (cpu %.2f s)", time.perf_counter() - began, time.process_time())
-        failures = run_checks(duck)
+        failures = run_checks(duck, scoped=patched)
         log.info("checks done at %.2f s (cpu %.2f s)", time.perf_counter() - began, time.process_time())
         if failures:
             raise DataCheckFailed(failures)

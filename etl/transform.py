@@ -208,12 +208,21 @@ def patch_marts(duck: duckdb.DuckDBPyConnection, *, as_of: datetime, target: str
         "CREATE OR REPLACE TEMP TABLE affected_opportunities AS "
         + _ids("opportunities")
         + " UNION SELECT opportunity_id FROM memory.main.delta_opportunity_stage_history"
+        # a history row moved to another deal also leaves its previous deal
+        " UNION SELECT h.opportunity_id FROM work.main.raw_opportunity_stage_history AS h"
+        " WHERE h.id IN (SELECT id FROM memory.main.delta_opportunity_stage_history)"
         " UNION SELECT h.opportunity_id FROM work.main.raw_opportunity_stage_history AS h"
         " JOIN memory.main.tombstones AS t ON t.record_id = h.id AND t.table_name = 'opportunity_stage_history'"
         " UNION SELECT id FROM memory.main.stg_opportunities WHERE lead_id IN (SELECT id FROM affected_leads)"
         f" OR account_id IN ({_ids('accounts')})" + (by_dims.format(t="opportunities") if dims_changed else ""),
     )
 
+    _run(duck, "CREATE OR REPLACE TEMP TABLE touched_leads AS SELECT CAST(id AS VARCHAR) AS id FROM affected_leads")
+    _run(
+        duck,
+        "CREATE OR REPLACE TEMP TABLE touched_opportunities AS "
+        "SELECT CAST(id AS VARCHAR) AS id FROM affected_opportunities",
+    )
     _shadow(duck, "leads", "id IN (SELECT id FROM affected_leads)")
     _run(duck, f"DELETE FROM {target}.main.leads WHERE lead_id IN (SELECT CAST(id AS VARCHAR) FROM affected_leads)")
     _run(duck, f"INSERT INTO {target}.main.leads BY NAME {model_sql('leads')}")

@@ -184,7 +184,16 @@ def test_incremental_refresh_picks_up_inserts_updates_and_deletes(crm_data, data
 def test_incremental_result_equals_a_full_rebuild(crm_data, database_url, warehouse_path, tmp_path):
     refresh(full=True, url=database_url, warehouse_path=warehouse_path)
     sql(crm_data, f"UPDATE opportunities SET amount = 700 WHERE id = '{OPP_OPEN}'")
+    sql(  # a history row moved to another deal must leave the first one
+        crm_data,
+        f"UPDATE opportunity_stage_history SET opportunity_id = '{OPP_OPEN}' "
+        f"WHERE opportunity_id = '{OPP_WON}' AND to_stage = 'prospecting'",
+    )
     refresh(url=database_url, warehouse_path=warehouse_path)
+    assert query(warehouse_path, "SELECT opportunity_id, count(*) FROM stage_changes GROUP BY ALL ORDER BY ALL") == [
+        (str(OPP_WON), 2),
+        (str(OPP_OPEN), 2),
+    ]
     sql(crm_data, f"UPDATE users SET name = 'Robert Rep' WHERE id = '{REP}'")  # a dimension every mart shows
     sql(crm_data, "UPDATE teams SET name = 'Team Polar'")
     sql(crm_data, f"UPDATE leads SET source = 'partner' WHERE id = '{LEAD_3}'")  # the won deal's source
