@@ -27,6 +27,7 @@ import json
 import math
 import os
 import random
+import signal
 import subprocess
 import sys
 import time
@@ -49,6 +50,7 @@ STATUSES = ("new", "contacted", "qualified", "unqualified", "converted")
 SCENARIOS = ("create_lead", "pipeline_summary", "search_by_status")
 WEIGHTS = (30, 50, 20)
 P95_GOAL_MS = 200.0
+REQUEST_TIMEOUT_S = 10.0  # a request slower than this counts as an error
 
 
 @dataclass
@@ -157,10 +159,12 @@ async def run_rate(
     plan = [only] * total if only else rng.choices(SCENARIOS, weights=WEIGHTS, k=total)
     cpu_before = cpu_seconds(server_pid, database)
     client_cpu_before = time.process_time()
-    limits = httpx.Limits(max_connections=500, max_keepalive_connections=200)
+    # Idle connections are dropped by the client (2 s) before uvicorn's keep-alive timeout (30 s) closes
+    # them, so a request never races a server-side close (which shows up as a ReadError).
+    limits = httpx.Limits(max_connections=500, max_keepalive_connections=200, keepalive_expiry=2.0)
     max_lag = 0.0
     load_before = os.getloadavg()
-    async with httpx.AsyncClient(base_url=base_url, timeout=30.0, limits=limits) as client:
+    async with httpx.AsyncClient(base_url=base_url, timeout=REQUEST_TIMEOUT_S, limits=limits) as client:
         tasks: list[asyncio.Task[None]] = []
         started = time.perf_counter()
         for i, scenario in enumerate(plan):
@@ -256,6 +260,8 @@ def start_server(port: int, workers: int) -> subprocess.Popen[bytes]:
             "--workers",
             str(workers),
             "--no-access-log",
+            "--timeout-keep-alive",
+            "30",
             "--log-level",
             "warning",
         ],
@@ -291,6 +297,7 @@ def main() -> int:
     parser.add_argument("--out", type=Path, help="append each result as a JSON line to this file")
     args = parser.parse_args()
 
+    signal.signal(signal.SIGTERM, _interrupt)  # so `timeout` or kill still stops the server we started
     fx = load_fixture(args.search_as)
     server = start_server(args.port, args.workers) if args.start_server else None
     base_url = f"http://127.0.0.1:{args.port}"
@@ -327,6 +334,10 @@ def main() -> int:
             server.terminate()
             server.wait(timeout=30)
     return 0
+
+
+def _interrupt(*_: object) -> None:
+    raise KeyboardInterrupt
 
 
 def _table(result: dict[str, object]) -> str:
