@@ -22,7 +22,7 @@ def build_parser() -> argparse.ArgumentParser:
     fc = sub.add_parser("forecast", help="won value expected in the next months (P10/P50/P90)")
     fc.add_argument("--as-of", type=dt.date.fromisoformat, default=None, help="YYYY-MM-DD (default: last data day)")
     fc.add_argument("--months", type=int, default=3, help="calendar months after the as-of day (default 3)")
-    fc.add_argument("--simulations", type=int, default=1000, help="Monte Carlo runs (default 1000)")
+    fc.add_argument("--simulations", type=int, default=500, help="Monte Carlo runs (default 500)")
     fc.add_argument("--json", action="store_true", help="print JSON instead of a table")
     bt = sub.add_parser("backtest", help="recompute past forecasts and compare them with what was won")
     bt.add_argument("--points", type=int, default=6, help="how many past month-ends (default 6)")

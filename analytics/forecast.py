@@ -26,7 +26,7 @@ from analytics.win_model import WinModel, score_open_deals, train_win_model
 
 RUN_RATE_COHORTS = 12
 SLIP_BUCKETS = np.array([0, 30, 90])  # bands of days to the expected close: ≤0, 1–30, 31–90, >90
-DEFAULT_SIMULATIONS = 1000
+DEFAULT_SIMULATIONS = 500
 MAX_CELLS = 16_000_000  # deals × simulations per chunk (about 64 MB per float32 array)
 DIMENSIONS = ("owner", "team", "territory")
 
