@@ -35,6 +35,12 @@ from models.domain import FORECAST_CATEGORIES, LEAD_STATUSES, ROLES, STAGES, sql
 
 Money = Numeric(14, 2)
 
+# The lead search expression; crm.leads uses the same text so the planner matches the index.
+LEAD_SEARCH_EXPRESSION = (
+    "lower(coalesce(first_name, '') || ' ' || coalesce(last_name, '') || ' ' || "
+    "coalesce(email, '') || ' ' || coalesce(company, ''))"
+)
+
 
 def _pk() -> Mapped[uuid.UUID]:
     return mapped_column(
@@ -157,9 +163,18 @@ class Lead(Base):
         CheckConstraint("status <> 'converted' OR converted_at IS NOT NULL", name="converted_has_time"),
         Index("uq_leads_email_lower", text("lower(email)"), unique=True),
         Index("ix_leads_owner_status", "owner_id", "status"),
-        Index("ix_leads_status_score", "status", "score"),
         Index("ix_leads_created_at", "created_at"),
         Index("ix_leads_updated_at", "updated_at"),
+        # Substring search on name, email and company (LIKE '%q%' served by trigrams); see crm.leads.
+        Index("ix_leads_search_trgm", text(f"({LEAD_SEARCH_EXPRESSION}) gin_trgm_ops"), postgresql_using="gin"),
+        # Duplicate checks: near-identical email, same phone digits, same name and company.
+        Index("ix_leads_email_trgm", text("(lower(email)) gin_trgm_ops"), postgresql_using="gin"),
+        Index("ix_leads_phone_digits", text("(regexp_replace(phone, '[^0-9]', '', 'g'))")),
+        Index("ix_leads_name_company", text("lower(last_name)"), text("lower(company)")),
+        # Default sort (hottest first), overall, per owner and per status.
+        Index("ix_leads_score", text("score DESC NULLS LAST"), "id"),
+        Index("ix_leads_owner_score", "owner_id", text("score DESC NULLS LAST"), "id"),
+        Index("ix_leads_status_score_desc", "status", text("score DESC NULLS LAST"), "id"),
     )
 
     id: Mapped[uuid.UUID] = _pk()
@@ -316,6 +331,17 @@ class AuditLog(Base):
     )
     created_at: Mapped[datetime] = _created_at()
     updated_at: Mapped[datetime] = _updated_at()
+
+
+class SignInFailure(Base):
+    """One failed sign-in for an email (kept in PostgreSQL so every app replica throttles alike)."""
+
+    __tablename__ = "sign_in_failures"
+    __table_args__ = (Index("ix_sign_in_failures_email_key_failed_at", "email_key", "failed_at"),)
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    email_key: Mapped[str] = mapped_column(String(320), nullable=False)
+    failed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, server_default=func.now())
 
 
 class DeletedRecord(Base):
