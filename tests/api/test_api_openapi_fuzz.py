@@ -19,7 +19,7 @@ def fuzz_headers(client, people, make_warehouse) -> dict[str, str]:
 
 
 @schema.parametrize()
-@settings(max_examples=5, deadline=None, suppress_health_check=list(HealthCheck), database=None)
+@settings(max_examples=4, deadline=None, suppress_health_check=list(HealthCheck), database=None)
 def test_generated_requests_never_get_a_server_error(case, fuzz_headers: dict[str, str]) -> None:
     response = case.call(headers=fuzz_headers)
     assert response.status_code < 500, f"{case.method} {case.formatted_path} -> {response.status_code}: {response.text}"
