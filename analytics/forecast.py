@@ -154,11 +154,15 @@ def forecast(
     simulations: int = DEFAULT_SIMULATIONS,
     seed: int = 0,
 ) -> Forecast:
-    """Forecast won value for ``months`` calendar months after ``as_of`` (default: the warehouse's last day)."""
+    """Forecast won value for ``months`` calendar months after ``as_of`` (default: the warehouse's last day).
+
+    Without ``model``: the saved win model when it was trained on nothing after ``as_of``, else a model trained
+    now on deals closed by ``as_of`` (so a past forecast never sees later outcomes).
+    """
     if months < 1:
         raise ValueError("months must be at least 1")
     as_of = as_of or data_end(con=con)
-    model = model or load_model("win") or train_win_model(before=as_of + dt.timedelta(days=1), con=con)
+    model = model or _model_for(as_of, con=con)
     rng = np.random.default_rng(seed)
     first_open = month_add(as_of + dt.timedelta(days=1), 0)
     quarter = quarter_bounds(first_open)
@@ -289,6 +293,15 @@ def _draw_close_days(offsets: np.ndarray, pools: list[np.ndarray], rng: np.rando
     late = close <= 0
     close[late] = pools[0].astype(np.float32)[rng.integers(0, len(pools[0]), size=int(late.sum()))]
     return close
+
+
+def _model_for(as_of: dt.date, *, con: Source) -> WinModel:
+    """The saved win model if it saw nothing after ``as_of``; else one trained on deals closed by ``as_of``."""
+    saved = load_model("win")
+    day_after = as_of + dt.timedelta(days=1)
+    if saved is not None and dt.date.fromisoformat(saved.card.get("trained_before", "9999-12-31")) <= day_after:
+        return saved
+    return train_win_model(before=day_after, con=con)
 
 
 def _bands(values: np.ndarray) -> dict[str, float]:

@@ -20,7 +20,7 @@ from sqlalchemy import Engine, text
 from analytics import cli
 from analytics.backtest import run_backtest
 from analytics.deal_features import closed_deal_snapshots, data_end
-from analytics.forecast import forecast
+from analytics.forecast import _model_for, forecast
 from analytics.lead_model import lead_frame
 from analytics.model_store import lead_conversion_probabilities, load_model, load_model_card, win_probabilities
 from analytics.query import run
@@ -178,3 +178,13 @@ def test_cli_reports_a_missing_warehouse(tmp_path: Path, monkeypatch, capsys):
     assert cli.main(["forecast", "--json"]) == 2
     assert "python -m etl refresh" in capsys.readouterr().err
     get_settings.cache_clear()
+
+
+def test_a_past_forecast_uses_a_model_trained_only_on_what_was_known_then(demo_warehouse, cards):
+    wh = demo_warehouse["warehouse"]
+    latest = _model_for(data_end(con=wh), con=wh)
+    assert latest.card["trained_before"] == cards["win"]["trained_before"]  # the saved model
+    past = data_end(con=wh) - dt.timedelta(days=200)
+    earlier = _model_for(past, con=wh)
+    assert earlier.card["trained_before"] == (past + dt.timedelta(days=1)).isoformat()
+    assert earlier.card["count_won"] < cards["win"]["count_won"]
