@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import polars as pl
 
@@ -22,7 +23,7 @@ KPI_SCHEMA = {
 }
 
 
-def _period_kpis(filters: MetricFilter, con: Source) -> dict[str, tuple[float | None, int | None]]:
+def _period_kpis(filters: MetricFilter, con: Source) -> dict[str, tuple[Any, int | None]]:
     assert filters.end_on is not None
     pipeline = pipeline_on(filters.end_on, filters, con=con)
     rate = win_rate(filters, con=con)
@@ -71,10 +72,14 @@ def overview_kpis(filters: MetricFilter, *, con: Source = None) -> pl.DataFrame:
             "kpi": kpi,
             "label": LABELS[kpi][0],
             "unit": LABELS[kpi][1],
-            "value": None if now[kpi][0] is None else float(now[kpi][0]),
-            "previous_value": None if before[kpi][0] is None else float(before[kpi][0]),
+            "value": _as_float(now[kpi][0]),
+            "previous_value": _as_float(before[kpi][0]),
             "sample_size": now[kpi][1],
         }
         for kpi in LABELS
     ]
     return pl.DataFrame(rows, schema=KPI_SCHEMA)
+
+
+def _as_float(value: object) -> float | None:
+    return None if value is None else float(value)  # type: ignore[arg-type]

@@ -8,7 +8,7 @@ Bernoulli draws from per-record probabilities that are kept and exported as the 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta
 
 import numpy as np
@@ -98,7 +98,7 @@ def _ids(name: str, ids: np.ndarray, codes: np.ndarray | None = None) -> pl.Seri
     return pl.Series(name, [None], dtype=pl.String).append(series).gather(np.asarray(codes, dtype=np.int64) + 1)
 
 
-def _pick(rng: np.random.Generator, weights: Mapping[int, float] | np.ndarray | tuple, n: int) -> np.ndarray:
+def _pick(rng: np.random.Generator, weights: Mapping[int, float] | np.ndarray | Sequence[float], n: int) -> np.ndarray:
     w = np.asarray(weights, dtype=float)
     return np.searchsorted(np.cumsum(w / w.sum()), rng.random(n), side="right").clip(0, len(w) - 1)
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 from typing import Any, Literal
 
-from sqlalchemy import func, literal_column, or_, select, update
+from sqlalchemy import ColumnElement, func, literal_column, or_, select, update
 from sqlalchemy.orm import Session
 
 from crm import audit
@@ -84,7 +84,7 @@ def find_possible_duplicates(
     company, email = _text(values.get("company")), _text(values.get("email"))
     phone = phone_digits(_text(values.get("phone")))
 
-    conds = []
+    conds: list[ColumnElement[bool]] = []
     if last and company:
         name_cond = (func.lower(Lead.last_name) == last.lower()) & (func.lower(Lead.company) == company.lower())
         if first:

@@ -362,6 +362,7 @@ def _estimated_count(session: Session, conds: list[ColumnElement[bool]]) -> int:
     plan = conn.exec_driver_sql("EXPLAIN (FORMAT JSON) " + str(compiled), compiled.params).scalar()
     if isinstance(plan, str):
         plan = json.loads(plan)
+    assert plan is not None
     return int(plan[0]["Plan"]["Plan Rows"])
 
 

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Integer, bindparam, cast, func, insert, select, update
+from sqlalchemy import Integer, Table, bindparam, cast, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from crm import audit
@@ -408,7 +408,8 @@ class TerritoryRouter:
             .group_by(Lead.owner_id)
         ).all()
         for owner_id, count in counts:
-            self._loads[owner_id] = int(count)
+            if owner_id is not None:
+                self._loads[owner_id] = int(count)
 
     def _least_loaded_rep(self, territory_id: uuid.UUID) -> tuple[_Rep | None, int]:
         self._fetch_loads([territory_id])
@@ -520,7 +521,7 @@ def _band_bucket(column: Any, lows: set[float], highs: set[float]) -> Any:
     ]
     if not terms:
         return cast(column.is_(None), Integer) * -1  # one class for values, one for NULL
-    total = terms[0]
+    total: Any = terms[0]
     for term in terms[1:]:
         total = total + term
     return total
@@ -687,10 +688,16 @@ def apply_rule_change(
     return _summarise(territory, changed, checked, moves)
 
 
+def _core_table(table: Any) -> Table:
+    """The ORM class's Core table, typed as one (``__table__`` is typed as a FromClause)."""
+    assert isinstance(table, Table)
+    return table
+
+
 def _bulk_move(session: Session, updates: list[dict[str, Any]]) -> None:
     keep = [u for u in updates if u["keep_owner"]]
     move = [u for u in updates if not u["keep_owner"]]
-    table = Lead.__table__
+    table = _core_table(Lead.__table__)
     conn = session.connection()
     if keep:
         conn.execute(

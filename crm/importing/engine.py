@@ -8,6 +8,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from itertools import chain
+from pathlib import Path
 from time import perf_counter
 from typing import Any
 
@@ -37,7 +38,7 @@ from crm.permissions import editable_owner_ids, ensure_can_write
 
 DEFAULT_BATCH_SIZE = 20_000
 Progress = Callable[[int, int | None], None]
-MappingSource = Mapping | dict[str, Any] | str | None
+MappingSource = Mapping | dict[str, Any] | str | Path | None
 
 
 class ImportFailed(DomainError):

@@ -52,7 +52,7 @@ class Mapping:
         return self._folded[field_name].get(raw.strip().casefold(), raw)  # type: ignore[attr-defined]
 
 
-def load_mapping(source: str | Path | MappingABC[str, Any] | None) -> Mapping:
+def load_mapping(source: str | Path | Mapping | MappingABC[str, Any] | None) -> Mapping:
     """Read a mapping from a JSON file path, a JSON string or a dict; None gives the empty mapping."""
     if source is None:
         return Mapping()
@@ -159,17 +159,17 @@ def bind_columns(mapping: Mapping, entity: str, header: list[str], *, explicit: 
     folded = {name.casefold(): i for name, i in positions.items()}
     indexes: dict[str, int] = {}
     for name, column in mapping.columns.items():
-        i = positions.get(column.strip())
-        if i is None:
-            i = folded.get(column.strip().casefold())
-        if i is None:
+        found = positions.get(column.strip())
+        if found is None:
+            found = folded.get(column.strip().casefold())
+        if found is None:
             raise InvalidImportFile(
                 f"the mapping takes {name} from column {column!r}, which the file does not have "
                 f"(its columns: {', '.join(positions) or 'none'})",
                 field=name,
                 row_number=1,
             )
-        indexes[name] = i
+        indexes[name] = found
     used = set(indexes.values())
     unknown: list[str] = []
     for column, i in positions.items():

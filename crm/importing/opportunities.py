@@ -300,8 +300,8 @@ class OpportunityWriter:
             if owner_id is None and ctx.actor is not None and ctx.actor.role == "rep":
                 owner_id = ctx.actor.id
             opp["owner_id"] = owner_id
-            opp["territory_id"] = (lead["territory_id"] if lead is not None else None) or ctx.user_territories.get(
-                owner_id
+            opp["territory_id"] = (lead["territory_id"] if lead is not None else None) or (
+                ctx.user_territories.get(owner_id) if owner_id is not None else None
             )
             if opp["created_at"] is None:
                 closed_at = opp["closed_at"] if opp["stage"] in CLOSED_STAGES else None
