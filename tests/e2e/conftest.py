@@ -102,8 +102,9 @@ def _wait_for_health(base: str, process: subprocess.Popen[bytes], log_path: Path
 def chromium() -> Iterator[object]:
     """Debian's Chromium driven by Playwright (never ``playwright install``)."""
     _require_chromium()
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
 
+    expect.set_options(timeout=20_000)  # a busy machine can take several seconds for one script run
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         yield browser
