@@ -48,6 +48,7 @@ def test_rep_converts_a_qualified_lead_into_an_opportunity(clean_db, browser_pag
     assert exported.splitlines()[0].startswith("id,first_name,last_name,email")
     assert len(exported.splitlines()) == 2 and "john.doe@example.com" in exported
     page.get_by_text("John Doe").click()
+    expect(page.get_by_role("heading", name="Why this score")).to_be_visible()
     wait_idle(page)
     expect(page.get_by_text("Qualified")).to_be_visible()  # strict: the status is the only match
     page.screenshot(path=str(screenshot_dir / "lead-detail.png"), full_page=True)
@@ -66,6 +67,7 @@ def test_rep_converts_a_qualified_lead_into_an_opportunity(clean_db, browser_pag
     wait_idle(page)
 
     expect(page.get_by_text("Opportunity created successfully")).to_be_visible()
+    wait_idle(page)
     assert re.search(r"/opportunities\?id=[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", page.url)
     expect(page.get_by_text("Discovery")).to_be_visible()  # strict: the stage is the only match
     expect(page.get_by_text("50,000 USD")).to_be_visible()
