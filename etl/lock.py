@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
+from typing import Any
 
 import psycopg
 
@@ -37,7 +38,7 @@ def connect(url: str) -> psycopg.Connection:
 @contextmanager
 def refresh_lock(conn: psycopg.Connection) -> Iterator[None]:
     """Hold the ETL advisory lock on ``conn`` or raise RefreshRunning naming when the holder started."""
-    got = conn.execute("SELECT pg_try_advisory_lock(%s)", [LOCK_KEY]).fetchone()[0]
+    got = _scalar(conn, "SELECT pg_try_advisory_lock(%s)", [LOCK_KEY])
     if not got:
         row = conn.execute(
             "SELECT a.backend_start FROM pg_locks AS l JOIN pg_stat_activity AS a ON a.pid = l.pid "
@@ -61,8 +62,15 @@ def safe_watermark(conn: psycopg.Connection) -> datetime:
     snapshot started no earlier than the oldest transaction open right now (or than now). Taken *before*
     the extraction snapshot, so nothing in flight at snapshot time is missed by the next run.
     """
-    return conn.execute(
+    return _scalar(
+        conn,
         "SELECT least(clock_timestamp(), (SELECT min(xact_start) FROM pg_stat_activity "
         "WHERE datname = current_database() AND pid <> pg_backend_pid() AND xact_start IS NOT NULL "
-        "AND backend_type = 'client backend'))"
-    ).fetchone()[0]
+        "AND backend_type = 'client backend'))",
+    )
+
+
+def _scalar(conn: psycopg.Connection, sql: str, params: list[Any] | None = None) -> Any:
+    row = conn.execute(sql, params).fetchone()  # type: ignore[arg-type]
+    assert row is not None
+    return row[0]

@@ -178,6 +178,7 @@ def _refresh_locked(
             extract.check_drift(conns[0], TABLES)
             _pause_for_tests("extract")
             if incremental:
+                assert state is not None
                 since = state.watermark
                 jobs = [(s, f"memory.main.delta_{s.name}") for s in jobs_order]
                 run.rows_extracted = extract.copy_tables_parallel(conns, duck, jobs, since)
@@ -196,7 +197,9 @@ def _refresh_locked(
         create_staging_views(duck, merged=incremental)
         _pause_for_tests("transform")
         publish.discard(pub_tmp)
-        patched = incremental and state.patches < MAX_PATCHES and _served_file_is_current(duck, serving)
+        patched = (
+            incremental and state is not None and state.patches < MAX_PATCHES and _served_file_is_current(duck, serving)
+        )
         if patched:
             shutil.copyfile(serving, pub_tmp)  # the served file is immutable: copying it is safe
             log.info("patching a copy of the served file with this run's changes")
@@ -229,7 +232,7 @@ def _refresh_locked(
             watermark=watermark,
             source=source,
             fingerprint=fingerprint,
-            patches=state.patches + 1 if patched else 0,
+            patches=state.patches + 1 if patched and state is not None else 0,
         )
         if incremental:
             _apply_changes(duck, new_state, run)
