@@ -120,7 +120,7 @@ def summarise(points: pl.DataFrame, *, month_hits: list[bool], owner_hits: list[
                 "count_dates": points.height,
                 "wape": float(np.abs(predicted - actual).sum() / total) if total else None,
                 "bias": float((predicted - actual).sum() / total) if total else None,
-                "coverage_total": float(inside.mean()) if method == "forecast" else None,
+                "coverage_total": float(inside.mean()) if method == "forecast" else None,  # type: ignore[arg-type]
                 "coverage_months": float(np.mean(month_hits)) if method == "forecast" and month_hits else None,
                 "coverage_owners": float(np.mean(owner_hits)) if method == "forecast" and owner_hits else None,
                 "count_months": len(month_hits) if method == "forecast" else None,

@@ -122,7 +122,8 @@ def lead_frame(
     *, created_before: dt.datetime | None = None, open_only: bool = False, con: Source = None
 ) -> pl.DataFrame:
     """Leads with model features and whether each converted within CONVERSION_DAYS."""
-    where, params = "TRUE", [CONVERSION_DAYS]
+    where = "TRUE"
+    params: list[Any] = [CONVERSION_DAYS]
     if created_before is not None:
         where, params = "created_at < ?::TIMESTAMPTZ", [CONVERSION_DAYS, created_before]
     if open_only:
@@ -186,7 +187,7 @@ def train_lead_model(*, con: Source = None, seed: int = 0) -> LeadModel:
 
 
 def _source_rates(leads: pl.DataFrame) -> tuple[dict[str, float], float]:
-    overall = float(leads["converts_in_window"].mean()) if leads.height else 0.1
+    overall = float(leads["converts_in_window"].mean() or 0.0) if leads.height else 0.1  # type: ignore[arg-type]
     grouped = leads.group_by("source").agg(pl.len().alias("n"), pl.col("converts_in_window").sum().alias("k"))
     rates = {r["source"]: (r["k"] + SHRINKAGE * overall) / (r["n"] + SHRINKAGE) for r in grouped.iter_rows(named=True)}
     return rates, overall

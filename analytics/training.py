@@ -15,10 +15,11 @@ from analytics.win_model import score_open_deals, train_win_model
 def train_models(*, con: Source = None, folder: Path | None = None, seed: int = 0) -> dict[str, Any]:
     """Train the win and lead models on the whole warehouse and save models, cards and scores; return the cards."""
     cards = {}
-    for name, train, score in (
+    jobs: tuple[tuple[str, Any, Any], ...] = (
         ("win", train_win_model, score_open_deals),
         ("lead", train_lead_model, score_open_leads),
-    ):
+    )
+    for name, train, score in jobs:
         started = time.perf_counter()
         model = train(con=con, seed=seed)
         scores = score(model, con=con)

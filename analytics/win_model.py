@@ -136,7 +136,7 @@ def describe_effect(feature: str, value: Any, contribution: float) -> str:
 
 def stage_rates_from(frame: pl.DataFrame) -> tuple[dict[str, float], float]:
     """Won share of snapshots per stage, shrunk toward the overall rate by SHRINKAGE pseudo-deals."""
-    overall = float(frame["is_won"].mean()) if frame.height else 0.3
+    overall = float(frame["is_won"].mean() or 0.0) if frame.height else 0.3  # type: ignore[arg-type]
     grouped = frame.group_by("stage").agg(pl.len().alias("n"), pl.col("is_won").sum().alias("won"))
     rates = {r["stage"]: (r["won"] + SHRINKAGE * overall) / (r["n"] + SHRINKAGE) for r in grouped.iter_rows(named=True)}
     return rates, overall
