@@ -22,7 +22,13 @@ from core.metrics import LEAD_CREATED
 from crm import audit
 from crm.actors import Actor
 from crm.errors import DomainError, DuplicateEmail, NotFound, StaleRecord, ValidationFailed
-from crm.permissions import ensure_can_edit, ensure_can_view, ensure_can_write, visible_owner_ids
+from crm.permissions import (
+    editable_owner_ids,
+    ensure_can_edit,
+    ensure_can_view,
+    ensure_can_write,
+    visible_owner_ids,
+)
 from crm.scoring import ScoreExplanation, calculate_score, explain_score
 from crm.territories import assign_territory
 from models import Lead, Territory, User
@@ -182,7 +188,9 @@ def create_lead(*, session: Session, data: LeadCreate | Mapping[str, Any], actor
         territory_reason = assignment.reason
         owner_id = data.owner_id
         if owner_id is None and actor.role != "rep" and assignment.owner_id is not None:
-            owner_id = assignment.owner_id
+            editable = editable_owner_ids(session=session, actor=actor)
+            if editable is None or assignment.owner_id in editable:
+                owner_id = assignment.owner_id  # a manager's new lead stays inside their team
     if owner_id is None:
         owner_id = actor.id  # a rep owns what they create; anyone else keeps an unrouted lead
         territory_reason = (territory_reason or "") + f" Owner: {actor.name}, who created it."

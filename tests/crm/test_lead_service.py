@@ -208,3 +208,16 @@ def test_search_and_duplicate_expressions_match_the_migrations_indexes(session, 
     session.execute(text("SET LOCAL enable_seqscan = off"))
     plan = session.execute(text(f"EXPLAIN SELECT id FROM leads WHERE {where}")).scalars().all()
     assert any(index in line for line in plan), plan
+
+
+def test_a_managers_new_lead_stays_in_their_team_when_the_rules_route_it_elsewhere(session, org):
+    # Germany belongs to the East territory, whose only rep (Oscar) is in the other team.
+    lead = create_lead(session=session, data={**JOHN, "email": "k@example.de", "country": "DE"}, actor=org.maya)
+    assert lead.territory_id == org.east.id
+    assert lead.owner_id == org.maya.id
+    assert get_lead(session=session, lead_id=lead.id, actor=org.maya).id == lead.id
+
+
+def test_an_admins_new_lead_goes_to_the_routed_rep(session, org):
+    lead = create_lead(session=session, data={**JOHN, "email": "a@example.de", "country": "DE"}, actor=org.admin)
+    assert lead.owner_id == org.oscar.id
