@@ -8,8 +8,15 @@ from core.version import __version__
 from ui.format import escape
 from ui.session import current_user
 from ui.signin import sign_in_form, sign_out_button
+from ui.startup import database_problem, start_process_services
 
 st.set_page_config(page_title="Sales System", page_icon="📈", layout="wide")
+
+problem = database_problem()
+if problem is not None:  # bad configuration: one sentence saying what to fix, not a traceback
+    st.error(problem)
+    st.stop()
+start_process_services()
 
 user = current_user()
 role = user.role if user is not None else None
