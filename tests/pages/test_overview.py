@@ -45,3 +45,22 @@ def test_choosing_records_behind_the_kpis_lists_them():
     assert not at.exception
     won = next(df.value for df in at.dataframe if "opportunity_id" in df.value.columns)
     assert list(won["opportunity_id"]) == ["o1"]
+
+
+def test_overview_warns_when_the_warehouse_is_older_than_twice_the_schedule(tmp_path, monkeypatch):
+    import datetime as dt
+
+    import streamlit as st
+
+    from core.settings import get_settings
+    from tests.analytics.tiny_warehouse import build_warehouse
+
+    old = dt.datetime.now(dt.UTC) - dt.timedelta(hours=3)
+    monkeypatch.setenv("WAREHOUSE_PATH", str(build_warehouse(tmp_path / "old.duckdb", snapshot_at=old)))
+    monkeypatch.setenv("ETL_EVERY", "1h")
+    get_settings.cache_clear()
+    st.cache_data.clear()
+    at = open_page("overview", params=Q1)
+    assert not at.exception
+    assert "Data as of" in texts(at)
+    assert "behind: the ETL refreshes every 60 minutes" in texts(at)

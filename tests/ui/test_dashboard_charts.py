@@ -13,7 +13,6 @@ from analytics.pipeline import open_pipeline_by_stage, pipeline_change_summary, 
 from analytics.team import rep_leaderboard
 from tests.analytics.tiny_warehouse import build_warehouse
 from ui import charts
-from ui.freshness import Freshness
 from ui.kpi import format_delta, format_value
 
 
@@ -98,11 +97,20 @@ def test_kpi_values_and_deltas_carry_their_units():
     assert format_delta(1.0, None, "$") is None
 
 
-def test_freshness_is_stale_after_two_etl_intervals():
-    now = dt.datetime(2026, 11, 28, 12, 0, tzinfo=dt.UTC)
-    assert not Freshness(now - dt.timedelta(minutes=29), now).is_stale(now)
-    assert Freshness(now - dt.timedelta(minutes=31), now).is_stale(now)
-    assert Freshness(None, None).is_stale(now)
+def test_freshness_is_stale_after_twice_the_etl_schedule(tmp_path, monkeypatch):
+    from core.settings import get_settings
+    from ui.freshness import read_freshness
+
+    snapshot = dt.datetime(2026, 11, 28, 12, 0, tzinfo=dt.UTC)
+    monkeypatch.setenv("WAREHOUSE_PATH", str(build_warehouse(tmp_path / "w.duckdb", snapshot_at=snapshot)))
+    monkeypatch.setenv("ETL_EVERY", "10m")
+    get_settings.cache_clear()
+    try:
+        assert read_freshness(now=snapshot + dt.timedelta(minutes=19)).is_stale is False
+        assert read_freshness(now=snapshot + dt.timedelta(minutes=21)).is_stale is True
+        assert read_freshness(now=snapshot).schedule == dt.timedelta(minutes=10)
+    finally:
+        get_settings.cache_clear()
 
 
 def test_freshness_reads_the_newest_successful_run_and_survives_a_missing_run_log(tmp_path, monkeypatch):
@@ -113,10 +121,11 @@ def test_freshness_reads_the_newest_successful_run_and_survives_a_missing_run_lo
     path = build_warehouse(tmp_path / "w.duckdb", snapshot_at=snapshot)
     monkeypatch.setenv("WAREHOUSE_PATH", str(path))
     get_settings.cache_clear()
-    assert read_freshness().data_as_of == snapshot
+    assert read_freshness().as_of == snapshot
     import duckdb
 
     with duckdb.connect(str(path)) as con:
         con.execute("DROP TABLE etl_runs")
-    assert read_freshness().data_as_of is None
+    missing = read_freshness()
+    assert missing.as_of is None and missing.is_stale is True
     get_settings.cache_clear()
