@@ -17,6 +17,8 @@ from analytics import conversion, deals, overview, pipeline, records, team
 from analytics.dimensions import filter_options
 from analytics.filters import MetricFilter
 from core.warehouse import WarehouseMissing, warehouse_file
+from crm.csv_export import safe_csv_bytes
+from models.domain import title_case
 from ui.charts import selected_key
 
 METRICS: dict[str, Callable[..., pl.DataFrame]] = {
@@ -155,20 +157,36 @@ def column_config(frame: pl.DataFrame) -> dict[str, Any]:
     return config
 
 
+_DOMAIN_CODE = r"^[a-z][a-z0-9_]*$"
+
+
+def domain_values_in_title_case(frame: pl.DataFrame) -> pl.DataFrame:
+    """Show stored domain values (``closed_won``, ``paid_search``) in Title Case; other text as it is."""
+    exprs = []
+    for name, dtype in frame.schema.items():
+        if name == "key" or name.endswith("_id"):
+            continue  # identifiers stay as stored
+        if dtype == pl.String and frame.height and frame[name].drop_nulls().str.contains(_DOMAIN_CODE).all():
+            exprs.append(pl.col(name).map_elements(title_case, return_dtype=pl.String))
+    return frame.with_columns(exprs) if exprs else frame
+
+
 def data_table(
     frame: pl.DataFrame, *, key: str, filename: str, select: bool = False, export: pl.DataFrame | None = None
 ) -> int | None:
     """A table with a CSV download (of ``export`` when given, else the table); with ``select``, the picked row."""
     shown = dict(hide_index=True, width="stretch", column_config=column_config(frame))
+    display = domain_values_in_title_case(frame)
     if select:
-        event = st.dataframe(frame, key=key, on_select="rerun", selection_mode="single-row", **shown)
+        event = st.dataframe(display, key=key, on_select="rerun", selection_mode="single-row", **shown)
         rows = event["selection"]["rows"] if event else []
     else:
-        st.dataframe(frame, key=key, **shown)
+        st.dataframe(display, key=key, **shown)
         rows = []
+    exported = frame if export is None else export
     st.download_button(
         "Download CSV",
-        data=(frame if export is None else export).write_csv(),
+        data=safe_csv_bytes(exported.to_dicts(), exported.columns),
         file_name=f"{filename}.csv",
         mime="text/csv",
         key=f"{key}_csv",

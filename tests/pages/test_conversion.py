@@ -48,4 +48,4 @@ def test_cohort_and_funnel_sections_from_the_url():
     funnel = open_page("conversion", params={**Q1, "view": "Funnel"})
     assert list(_table(funnel, "count_reached")["count_reached"]) == [7, 5, 4, 3, 2]
     wins = open_page("conversion", params={**Q1, "view": "Win rate"})
-    assert list(_table(wins, "lost_reason")["lost_reason"]) == ["price", "timing"]
+    assert list(_table(wins, "lost_reason")["lost_reason"]) == ["Price", "Timing"]

@@ -49,15 +49,15 @@ def test_waterfall_table_lists_each_change_step():
     assert not at.exception
     summary = next(df.value for df in at.dataframe if "step" in df.value.columns)
     assert list(summary["step"]) == [
-        "start",
-        "new",
-        "increased",
-        "decreased",
-        "won",
-        "lost",
-        "end",
-        "pulled_in",
-        "pushed_out",
+        "Start",
+        "New",
+        "Increased",
+        "Decreased",
+        "Won",
+        "Lost",
+        "End",
+        "Pulled In",
+        "Pushed Out",
     ]
     assert list(summary["amount"])[:7] == [10000.0, 0.0, 1000.0, -500.0, -1000.0, 0.0, 9500.0]
 

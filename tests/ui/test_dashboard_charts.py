@@ -129,3 +129,15 @@ def test_freshness_reads_the_newest_successful_run_and_survives_a_missing_run_lo
     missing = read_freshness()
     assert missing.as_of is None and missing.is_stale is True
     get_settings.cache_clear()
+
+
+def test_tables_show_domain_values_in_title_case_and_leave_names_alone():
+    import polars as pl
+
+    from ui.dashboards import domain_values_in_title_case
+
+    frame = pl.DataFrame({"name": ["paid_search", "web"], "owner": ["Sandra Wang", "leo@example.com"], "n": [1, 2]})
+    shown = domain_values_in_title_case(frame)
+    assert shown["name"].to_list() == ["Paid Search", "Web"]
+    assert shown["owner"].to_list() == ["Sandra Wang", "leo@example.com"]
+    assert shown["n"].to_list() == [1, 2]
