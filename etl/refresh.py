@@ -13,7 +13,6 @@ import logging
 import os
 import shutil
 import time
-import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -23,6 +22,8 @@ from sqlalchemy.engine import make_url
 
 from core.db import database_url, libpq_url
 from core.errors import ConfigError
+from core.logging import current_context, log_context, new_id
+from core.metrics import record_error, record_etl_run
 from core.settings import get_settings
 from etl import extract, lock, publish, runlog
 from etl.checks import DataCheckFailed, run_checks
@@ -92,7 +93,30 @@ def _attach(duck: duckdb.DuckDBPyConnection, path: Path, alias: str, *, read_onl
 def refresh(
     *, full: bool = False, url: str | None = None, warehouse_path: Path | None = None, workers: int = 2
 ) -> RefreshResult:
-    """Bring the serving warehouse up to date with PostgreSQL (incremental unless ``full`` or no state)."""
+    """Bring the serving warehouse up to date with PostgreSQL (incremental unless ``full`` or no state).
+
+    Every line logged during the run carries its ``run_id`` (the id bound by the caller, e.g. the scheduler,
+    or a new one), and the run is counted in the process metrics (``record_etl_run``, ``record_error``).
+    A run skipped because another one holds the lock is neither.
+    """
+    run_id = current_context().get("run_id") or new_id()
+    mode = "full" if full else "incremental"
+    with log_context(run_id=run_id):
+        began = time.perf_counter()
+        try:
+            result = _refresh(run_id, full=full, url=url, warehouse_path=warehouse_path, workers=workers)
+        except lock.RefreshRunning:
+            raise
+        except BaseException as exc:
+            record_etl_run(mode=mode, status="failed", seconds=time.perf_counter() - began)
+            record_error(component="etl", error=exc)
+            raise  # the caller reports it: one sentence from the CLI, a log line (with this run_id) from the scheduler
+        record_etl_run(mode=result.mode, status="success", seconds=result.seconds, finished_at=time.time())
+        log.info("refresh done", extra={"mode": result.mode, "duration_ms": round(result.seconds * 1000)})
+        return result
+
+
+def _refresh(run_id: str, *, full: bool, url: str | None, warehouse_path: Path | None, workers: int) -> RefreshResult:
     settings = get_settings()
     serving = Path(warehouse_path or settings.warehouse_path)
     serving.parent.mkdir(parents=True, exist_ok=True)
@@ -103,7 +127,7 @@ def refresh(
         conn = lock.connect(pg_url)
     except ConfigError as exc:  # still a failed run: logged, and counted in the metrics
         now = _now()
-        run = runlog.Run(run_id=uuid.uuid4().hex, mode="full" if full else "incremental", started_at=now)
+        run = runlog.Run(run_id=run_id, mode="full" if full else "incremental", started_at=now)
         run.status, run.finished_at, run.duration_seconds, run.error = "failed", now, 0.0, str(exc)
         if work.exists():
             _record_failure(work, run)
@@ -112,7 +136,7 @@ def refresh(
     try:
         with lock.refresh_lock(conn):
             publish.remove_stale_temp_files(serving, work)
-            run = runlog.Run(run_id=uuid.uuid4().hex, mode="full" if full else "incremental", started_at=_now())
+            run = runlog.Run(run_id=run_id, mode="full" if full else "incremental", started_at=_now())
             began = time.perf_counter()
             try:
                 result = _refresh_locked(

@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 from croniter import croniter
 
 from core.errors import ConfigError
+from core.logging import log_context, new_id
 
 log = logging.getLogger(__name__)
 
@@ -86,29 +87,30 @@ def run_schedule(
         backoff = first_backoff
         due = schedule.next_after(next_at)
         while not stop.is_set():
-            try:
-                result = run_once()
-                log.info("%s", result.summary() if hasattr(result, "summary") else result)
-                break
-            except ConfigError as exc:
-                remaining = (due - datetime.now(UTC)).total_seconds()
-                delay = min(backoff, max_backoff, max(remaining, 0))
-                if delay <= 0:
-                    log.error("giving up until the next scheduled run: %s", exc)
+            with log_context(run_id=new_id()):  # refresh() adopts this id: every line of the run carries it
+                try:
+                    result = run_once()
+                    log.info("%s", result.summary() if hasattr(result, "summary") else result)
                     break
-                log.warning("%s — retrying in %.0f s", exc, delay)
-                if stop.wait(delay):
+                except ConfigError as exc:
+                    remaining = (due - datetime.now(UTC)).total_seconds()
+                    delay = min(backoff, max_backoff, max(remaining, 0))
+                    if delay <= 0:
+                        log.error("giving up until the next scheduled run: %s", exc)
+                        break
+                    log.warning("%s — retrying in %.0f s", exc, delay)
+                    if stop.wait(delay):
+                        break
+                    backoff *= 2
+                except RefreshRunning as exc:
+                    log.info("skipped: %s", exc)
                     break
-                backoff *= 2
-            except RefreshRunning as exc:
-                log.info("skipped: %s", exc)
-                break
-            except DataCheckFailed as exc:
-                log.error("%s", exc)
-                break
-            except Exception:
-                log.exception("refresh failed")
-                break
+                except DataCheckFailed as exc:
+                    log.error("%s", exc)
+                    break
+                except Exception:
+                    log.exception("refresh failed")
+                    break
         next_at = max(due, datetime.now(UTC))
     log.info("scheduler stopped")
     return 0

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +22,16 @@ LEAD_2 = uuid.UUID("00000000-0000-0000-0000-00000000d002")
 LEAD_3 = uuid.UUID("00000000-0000-0000-0000-00000000d003")
 OPP_WON = uuid.UUID("00000000-0000-0000-0000-00000000f001")
 OPP_OPEN = uuid.UUID("00000000-0000-0000-0000-00000000f002")
+
+
+@pytest.fixture(autouse=True)
+def _root_logging() -> Iterator[None]:
+    """Undo the JSON handler ``python -m etl`` (``main``) installs, so it never writes to a later test's stream."""
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)
 
 
 def sql(engine: Engine, statement: str, **params: Any) -> None:
