@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
-from prometheus_client import CollectorRegistry, Gauge, start_http_server, write_to_textfile
+from prometheus_client import REGISTRY, CollectorRegistry, Gauge, start_http_server, write_to_textfile
 from prometheus_client.metrics_core import Metric
 from prometheus_client.parser import text_string_to_metric_families
 
@@ -85,10 +85,25 @@ class TextfileCollector:
         yield from text_string_to_metric_families(text)
 
 
-def serve_metrics(data_dir: Path, port: int) -> bool:
-    """Expose ``etl.prom`` over HTTP on ``port`` (the scheduler does); False when the port is taken."""
+class ProcessCollector:
+    """This process's ``core.metrics`` (``sales_etl_runs_total``, ``sales_errors_total`` …) at each scrape."""
+
+    def collect(self) -> Iterator[Metric]:
+        """Every metric family of the default registry."""
+        yield from REGISTRY.collect()
+
+
+def scheduler_registry(data_dir: Path) -> CollectorRegistry:
+    """What the scheduler serves: ``etl.prom`` as on disk plus this process's ``core.metrics``."""
     registry = CollectorRegistry()
     registry.register(TextfileCollector(metrics_file(data_dir)))
+    registry.register(ProcessCollector())
+    return registry
+
+
+def serve_metrics(data_dir: Path, port: int) -> bool:
+    """Expose ``etl.prom`` and the process metrics over HTTP on ``port`` (the scheduler does); False when taken."""
+    registry = scheduler_registry(data_dir)
     try:
         start_http_server(port, registry=registry)
     except OSError as exc:

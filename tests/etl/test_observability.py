@@ -9,11 +9,11 @@ import threading
 from collections.abc import Iterator
 
 import pytest
-from prometheus_client import REGISTRY
+from prometheus_client import REGISTRY, generate_latest
 
 from core.errors import ConfigError
 from core.logging import configure_logging
-from etl.metrics import metrics_file
+from etl.metrics import metrics_file, scheduler_registry
 from etl.refresh import refresh
 from etl.schedule import Schedule, run_schedule
 
@@ -62,6 +62,8 @@ def test_a_successful_refresh_is_counted_and_keeps_the_textfile(crm_data, databa
     from core.settings import get_settings
 
     assert "etl_run_duration_seconds" in metrics_file(get_settings().data_dir).read_text()
+    served = generate_latest(scheduler_registry(get_settings().data_dir)).decode()
+    assert "etl_run_duration_seconds{" in served and 'sales_etl_runs_total{mode="full",status="success"}' in served
 
 
 def test_a_failed_refresh_is_counted_as_an_etl_error(tmp_path):
