@@ -56,14 +56,20 @@ class Viewer(Protocol):
 
 
 def visible_owner_ids(viewer: Viewer, *, con: Source = None) -> tuple[str, ...] | None:
-    """Whose numbers ``viewer`` may see: a rep their own, a manager their team's, others everyone's (None)."""
+    """Whose numbers ``viewer`` may see, the rule of ``crm.permissions.visible_owner_ids`` on the ``users`` mart.
+
+    A rep their own; a manager their own, their team's and their direct reports'; others everyone's (None).
+    """
     if viewer.role in ("analyst", "admin"):
         return None
     own = str(viewer.id)
-    if viewer.role == "manager" and viewer.team_id is not None:
-        frame = run("SELECT user_id FROM users WHERE team_id = ?", [str(viewer.team_id)], con=con)
+    if viewer.role == "manager":
+        team = None if viewer.team_id is None else str(viewer.team_id)
+        frame = run("SELECT user_id FROM users WHERE manager_id = ? OR team_id = ?", [own, team], con=con)
         return tuple(sorted({own, *frame["user_id"].to_list()}))
-    return (own,)
+    if viewer.role == "rep":
+        return (own,)
+    return ()
 
 
 def filter_options(visible: tuple[str, ...] | None = None, *, con: Source = None) -> dict[str, pl.DataFrame]:
