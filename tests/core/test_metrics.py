@@ -137,7 +137,19 @@ def test_warehouse_gauges_come_from_the_serving_file(tmp_path: Path):
 
 
 def test_no_warehouse_yet_leaves_the_gauges_alone(tmp_path: Path):
+    path = tmp_path / "warehouse.duckdb"
+    _warehouse(path)
+    refresh_warehouse_gauges(path)
+    before = (
+        _value("sales_active_pipeline_amount", stage="proposal", territory="West"),
+        _value("sales_warehouse_data_as_of_timestamp_seconds"),
+    )
     refresh_warehouse_gauges(tmp_path / "missing.duckdb")  # no exception
+    after = (
+        _value("sales_active_pipeline_amount", stage="proposal", territory="West"),
+        _value("sales_warehouse_data_as_of_timestamp_seconds"),
+    )
+    assert after == before == (150.0, 1_795_860_000.0)
 
 
 def test_scrape_runs_due_refreshers_and_survives_a_failing_one():

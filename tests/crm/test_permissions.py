@@ -95,7 +95,19 @@ def test_other_teams_manager_is_denied(session, org, leos_book, route):
 @pytest.mark.parametrize("route", ["update_lead", "change_stage", "update_opportunity"])
 def test_owner_their_manager_and_admin_may_edit(session, org, leos_book, actor, route):
     lead, opp = leos_book
+    record = lead if route == "update_lead" else opp
+    version = record.version
     ROUTES[route](session, getattr(org, actor), lead, opp)
+    session.flush()
+    session.refresh(record)
+    assert record.version == version + 1
+    edited = {
+        "update_lead": ("title", "Hacked"),
+        "change_stage": ("stage", "proposal"),
+        "update_opportunity": ("amount", 1),
+    }
+    field, value = edited[route]
+    assert getattr(record, field) == value
 
 
 def test_analyst_cannot_create_a_lead(session, org):
