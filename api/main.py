@@ -5,11 +5,13 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+from anyio import to_thread
 from fastapi import FastAPI
 
 from api.errors import install_error_handlers
 from api.instrumentation import RequestMetrics
 from api.routers import auth, leads, opportunities, ops
+from core.db import get_engine
 from core.logging import configure_logging
 from core.metrics import enable_warehouse_gauges
 from core.version import __version__
@@ -26,6 +28,12 @@ Every error is JSON: `{"detail": {"message": "...", "field": "...", "errors": [{
 @asynccontextmanager
 async def _lifespan(_: FastAPI) -> AsyncIterator[None]:
     configure_logging()
+    # Route handlers are synchronous and run on anyio's thread pool. Allowing more threads than the
+    # database pool has steady connections only makes SQLAlchemy open and close overflow connections
+    # under load (a new PostgreSQL backend each time); queueing in front of the pool is cheaper.
+    pool_size = getattr(get_engine().pool, "size", None)
+    if callable(pool_size):
+        to_thread.current_default_thread_limiter().total_tokens = max(4, int(pool_size()))
     yield
 
 
