@@ -5,6 +5,7 @@ import streamlit as st
 from ui import charts
 from ui.dashboards import chart, data_table, drilldown, empty_state, metric
 from ui.dashboards_page import section, start_dashboard
+from ui.format import escape
 from ui.kpi import format_value
 
 
@@ -33,7 +34,7 @@ def show_segments(filters) -> None:
     )
     if picked is not None:
         drilldown(
-            f"Leads behind {charts.display_label(picked)}",
+            f"Leads behind {escape(charts.display_label(picked))}",
             metric("leads_behind", filters, dimension=dimension, key=picked),
             key="conversion_leads",
         )
@@ -89,7 +90,7 @@ def show_wins(filters) -> None:
             source = wins["key"][row]
         if source is not None:
             drilldown(
-                f"Deals closed in range from {charts.display_label(source)}",
+                f"Deals closed in range from {escape(charts.display_label(source))}",
                 metric("deals_behind", filters, state="closed", dimension="source", key=source),
                 key="conversion_closed_deals",
             )
@@ -99,7 +100,7 @@ def show_wins(filters) -> None:
         if row is not None:
             reason = lost["lost_reason"][row]
             drilldown(
-                f"Deals lost for “{reason}”",
+                f"Deals lost for “{escape(reason)}”",
                 metric("deals_behind", filters, state="lost", dimension="lost_reason", key=reason),
                 key="conversion_lost_deals",
             )

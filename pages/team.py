@@ -5,6 +5,7 @@ import streamlit as st
 from ui import charts
 from ui.dashboards import chart, data_table, drilldown, empty_state, metric
 from ui.dashboards_page import section, start_dashboard
+from ui.format import escape
 
 
 def show_leaderboard(filters) -> None:
@@ -25,7 +26,7 @@ def show_leaderboard(filters) -> None:
         return
     name = board.filter(board["owner_id"] == picked)["owner_name"]
     drilldown(
-        f"Deals won by {name[0] if name.len() else picked}",
+        f"Deals won by {escape(name[0] if name.len() else picked)}",
         metric("deals_behind", filters, state="won", dimension="owner", key=picked),
         key="team_rep_deals",
     )

@@ -15,7 +15,7 @@ from crm.territories import RulePreview
 from models import Territory
 from models.domain import ROLES
 from ui import lookups
-from ui.format import moment, title_case
+from ui.format import escape, moment, title_case
 from ui.resources import sessions
 
 RULE_COLUMNS = (
@@ -92,7 +92,7 @@ def manage_user_forms(users: list[Any], actor: Actor) -> tuple[str, uuid.UUID, A
         if st.form_submit_button("Reset password", key="mu_password_submit"):
             return ("password", target.id, password)
     with c3.form("mu_active"):
-        st.caption(f"{target.name} is {'active' if target.is_active else 'deactivated'}.")
+        st.caption(f"{escape(target.name)} is {'active' if target.is_active else 'deactivated'}.")
         label = "Deactivate user" if target.is_active else "Activate user"
         if st.form_submit_button(label, key="mu_active_submit"):
             return ("deactivate" if target.is_active else "activate", target.id, None)

@@ -75,3 +75,13 @@ def test_rule_change_is_previewed_before_it_is_applied(clean_db, people, app_as)
     assert [s.value for s in at.success] == ["EMEA: rules saved; 3 open leads moved."]
     with clean_db.connect() as conn:
         assert conn.scalar(text("SELECT count(*) FROM leads WHERE territory_id = :t"), {"t": emea.id}) == 3
+
+
+def test_a_user_name_with_markdown_shows_literally(clean_db, people, app_as):
+    name = "**x** [link](http://e)"
+    with clean_db.begin() as conn:
+        conn.execute(text("UPDATE users SET name = :name WHERE email = 'sam@example.com'"), {"name": name})
+    at = app_as(people["ana"], "pages/users.py")
+    at.selectbox(key="mu_user").set_value(people["sam"].id).run()
+    captions = [c.value for c in at.caption if c.value.endswith(" is active.")]
+    assert captions == [r"\*\*x\*\* \[link\]\(http\://e\) is active."]
