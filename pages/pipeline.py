@@ -6,9 +6,10 @@ import streamlit as st
 
 from analytics.pipeline import deals_behind_change, pipeline_change_summary
 from ui import charts
-from ui.dashboards import chart, data_table, drilldown, empty_state, metric, stale_deals
+from ui.dashboards import chart, data_table, drilldown, empty_state, metric, require_warehouse, stale_deals
 from ui.dashboards_page import section, start_dashboard
 from ui.kpi import format_value
+from ui.model_scores import model_weighted_pipeline, weighted_caption, with_win_chance
 
 NO_OPEN = "No open opportunities in these filters — widen the filters or create opportunities under Work."
 
@@ -16,10 +17,15 @@ NO_OPEN = "No open opportunities in these filters — widen the filters or creat
 def show_now(filters) -> None:
     """Totals and open pipeline per segment, with drill-down from a bar or a row."""
     by_stage = metric("open_pipeline_by", filters, "stage")
-    totals = st.columns(3)
+    modelled = model_weighted_pipeline(filters, require_warehouse())
+    totals = st.columns(4 if modelled else 3)
     totals[0].metric("Open pipeline", format_value(by_stage["amount"].sum(), "$"), border=True)
     totals[1].metric("Weighted pipeline", format_value(by_stage["weighted_amount"].sum(), "$"), border=True)
-    totals[2].metric("Open deals", format_value(by_stage["count_open"].sum(), "deals"), border=True)
+    if modelled:
+        totals[2].metric("Model-weighted pipeline", format_value(modelled["amount"], "$"), border=True)
+    totals[-1].metric("Open deals", format_value(by_stage["count_open"].sum(), "deals"), border=True)
+    if modelled:
+        st.caption("Weighted: each open deal × its stage probability. " + weighted_caption(modelled))
     st.subheader("Open pipeline now")
     dimension = st.segmented_control(
         "Group by", ["stage", "owner", "team", "territory"], format_func=str.title, default="stage",
@@ -38,7 +44,7 @@ def show_now(filters) -> None:
     label = segments.filter(segments["key"] == picked)["label"]
     drilldown(
         f"Open deals: {charts.display_label(label[0] if label.len() else picked)}",
-        metric("deals_behind", filters, state="open", dimension=dimension, key=picked),
+        with_win_chance(metric("deals_behind", filters, state="open", dimension=dimension, key=picked)),
         key="pipeline_segment_deals",
     )
 
@@ -79,7 +85,7 @@ def show_changes(filters) -> None:
     if step:
         drilldown(
             f"Deals behind “{charts.display_label(step)}” ({from_day} → {to_day})",
-            deals_behind_change(changes, step),
+            with_win_chance(deals_behind_change(changes, step)),
             key="pipeline_change_deals",
         )
 
@@ -88,7 +94,9 @@ def show_stale(filters) -> None:
     """Open deals stuck in their stage beyond the stage's P90."""
     st.subheader("Stale deals")
     st.caption("Open deals that have been in their stage longer than 90 % of past visits to that stage (its P90).")
-    stale = stale_deals(filters, as_of=dt.datetime.now(dt.UTC).replace(minute=0, second=0, microsecond=0))
+    stale = with_win_chance(
+        stale_deals(filters, as_of=dt.datetime.now(dt.UTC).replace(minute=0, second=0, microsecond=0))
+    )
     if empty_state(stale, "No stale deals in these filters — nothing is stuck beyond its stage's P90."):
         return
     more = " (first 500 shown; the CSV has all)." if stale.height > 500 else "."

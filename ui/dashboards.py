@@ -146,6 +146,10 @@ def column_config(frame: pl.DataFrame) -> dict[str, Any]:
             config[name] = None
         elif name == "label":
             config[name] = st.column_config.TextColumn("Name")
+        elif name == "win_probability":  # added by ui.model_scores.with_win_chance when a model is trained
+            config[name] = st.column_config.NumberColumn("Model win chance", format="percent")
+        elif name == "model_reasons":
+            config[name] = st.column_config.TextColumn("Why (model)")
         elif any(w in name for w in _RATE_WORDS) and frame.schema[name].is_numeric():
             config[name] = st.column_config.NumberColumn(label, format="percent")
         elif any(w in name for w in _MONEY_WORDS) and frame.schema[name].is_numeric():

@@ -12,7 +12,7 @@ from crm.actors import Actor
 from crm.duplicates import find_possible_duplicates, merge_leads
 from crm.leads import explain_lead_score, lead_values
 from models.domain import LEAD_SOURCES, OPEN_STAGES
-from ui import lookups
+from ui import lookups, model_scores
 from ui.calls import fetch, perform
 from ui.flash import flash
 from ui.format import escape, moment, title_case
@@ -73,8 +73,24 @@ def score_explanation(lead: Any) -> None:
     left.markdown("\n".join(f"- {escape(_sentence(r))}" for r in fit))
     right.markdown(f"**Engagement: {explained.engagement:.0f} of 60 points** — what they did")
     right.markdown("\n".join(f"- {escape(_sentence(r))}" for r in engagement))
+    predicted_conversion(lead)
     if lead.territory_reason:
         st.caption("Territory and owner: " + escape(lead.territory_reason))
+
+
+def predicted_conversion(lead: Any) -> None:
+    """Beside the rule-based score: the trained model's conversion probability and its top reasons (if scored)."""
+    predicted = model_scores.lead_prediction(lead.id)
+    if predicted is None:
+        return
+    reasons = [r.strip() for r in (predicted["reasons"] or "").split(";") if r.strip()]
+    st.markdown(
+        f"**Predicted conversion: {model_scores.percent(predicted['conversion_probability'])}** — "
+        f"from the {escape(predicted['probability_source'] or 'model')}, learned from past leads"
+    )
+    if reasons:
+        st.markdown("\n".join(f"- {escape(_sentence(r))}" for r in reasons[:3]))
+    st.caption(f"The score above is rule-based; this probability is the model's. See {model_scores.ABOUT_LINK}.")
 
 
 def _sentence(reason: str) -> str:

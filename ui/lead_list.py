@@ -14,7 +14,7 @@ from crm.csv_export import safe_csv_bytes
 from crm.leads import EXPORT_COLUMNS, explain_lead_score, iter_leads_for_export
 from models.domain import LEAD_SOURCES, LEAD_STATUSES
 from models.schemas import LeadQuery
-from ui import lookups
+from ui import lookups, model_scores
 from ui.format import escape, title_case
 from ui.query_state import publish, seed
 from ui.resources import sessions
@@ -186,9 +186,13 @@ def lead_table(rows: list[Any], *, show_owner: bool = True) -> uuid.UUID | None:
         else:
             st.info("No leads match this search and these filters.")
         return None
-    widths = [w for _, w in COLUMNS] if show_owner else WHY_WIDTHS
-    header = st.columns(widths)
+    widths = [w for _, w in COLUMNS] if show_owner else list(WHY_WIDTHS)
     labels = [label for label, _ in COLUMNS[:-1]] + ["Owner" if show_owner else "Mostly because"]
+    chances = model_scores.conversion_chances(row.id for row in rows)  # None until a lead model is trained
+    if chances is not None:
+        widths.insert(5, 0.9)
+        labels.insert(5, "Conversion chance")
+    header = st.columns(widths)
     for col, label in zip(header, labels, strict=True):
         col.markdown(f"**{label}**")
     opened = None
@@ -200,10 +204,13 @@ def lead_table(rows: list[Any], *, show_owner: bool = True) -> uuid.UUID | None:
         cells[2].text(row.email or "—")
         cells[3].text(title_case(row.status))
         cells[4].text("—" if row.score is None else f"{float(row.score):.0f}")
+        if chances is not None:
+            chance, why = chances.get(str(row.id), (None, ""))
+            cells[5].text(model_scores.percent(chance), help=why or None)
         if show_owner:
-            cells[5].text(lookups.person_name(row.owner_id))
+            cells[-1].text(lookups.person_name(row.owner_id))
         else:
-            cells[5].caption(escape(top_reasons(row)))
+            cells[-1].caption(escape(top_reasons(row)))
     return opened
 
 

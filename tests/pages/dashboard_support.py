@@ -24,6 +24,7 @@ def tiny_warehouse(tmp_path: Path, monkeypatch) -> Path:
 
     path = build_warehouse(tmp_path / "warehouse.duckdb", snapshot_at=dt.datetime.now(dt.UTC))
     monkeypatch.setenv("WAREHOUSE_PATH", str(path))
+    monkeypatch.setenv("MODEL_DIR", str(tmp_path / "models"))  # no trained model unless a test writes one
     get_settings.cache_clear()
     st.cache_data.clear()
     return path
