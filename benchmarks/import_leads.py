@@ -88,6 +88,7 @@ def prepare_database(url: str) -> None:
     from sqlalchemy import text
 
     from core.db import get_engine, transaction
+    from crm.actors import SYSTEM_ACTOR
     from crm.migrate import migrate
     from crm.users import NewUser, create_user
 
@@ -119,6 +120,7 @@ def prepare_database(url: str) -> None:
                         role="rep",
                         territory_name=territory,
                     ),
+                    actor=SYSTEM_ACTOR,
                 )
 
 

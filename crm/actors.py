@@ -24,9 +24,19 @@ class Actor:
         return self.role != "analyst"
 
     @property
+    def is_system(self) -> bool:
+        """The command line acting with no signed-in user (audited with no actor id)."""
+        return self.id == SYSTEM_ACTOR_ID
+
+    @property
     def sees_everything(self) -> bool:
         """Analysts and admins see every record."""
         return self.role in ("analyst", "admin")
+
+
+SYSTEM_ACTOR_ID = uuid.UUID(int=0)
+SYSTEM_ACTOR = Actor(id=SYSTEM_ACTOR_ID, email="system@localhost", name="command line", role="admin")
+"""The explicit admin the command line acts as; it is no row of ``users``, so audit rows store no actor id."""
 
 
 def actor_from_user(user: User) -> Actor:

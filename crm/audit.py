@@ -69,7 +69,7 @@ def record(
     """Append one audit row (flushed, not committed: it lives or dies with the caller's transaction)."""
     row = AuditLog(
         id=uuid.uuid4(),
-        actor_id=actor.id if actor is not None else None,
+        actor_id=None if actor is None or actor.is_system else actor.id,
         entity_type=entity_type,
         entity_id=entity_id,
         action=action,

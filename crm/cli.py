@@ -67,6 +67,7 @@ def _dispatch(args: argparse.Namespace) -> int:
         return 0
     if args.command == "create-user":
         from core.db import transaction
+        from crm.actors import SYSTEM_ACTOR
         from crm.users import NewUser, create_user
 
         with transaction() as session:
@@ -80,6 +81,7 @@ def _dispatch(args: argparse.Namespace) -> int:
                     manager_email=args.manager,
                     territory_name=args.territory,
                 ),
+                actor=SYSTEM_ACTOR,
             )
             print(f"created {user.role} {user.email} ({user.id})")
         return 0

@@ -14,6 +14,7 @@ from crm.actors import Actor
 from crm.errors import AuthenticationFailed, DomainError, NotFound, ValidationFailed
 from crm.permissions import ensure_admin
 from crm.security import DUMMY_HASH, MIN_PASSWORD_LENGTH, hash_password, verify_password
+from crm.territories import create_territory
 from crm.throttle import clear_failed_sign_ins, ensure_sign_in_allowed, record_failed_sign_in
 from models import Team, Territory, User
 from models.domain import ROLES
@@ -44,8 +45,9 @@ def find_user_by_email(session: Session, email: str) -> User | None:
     return session.scalar(select(User).where(func.lower(User.email) == email.strip().lower()))
 
 
-def create_user(*, session: Session, data: NewUser) -> User:
-    """Create a user; a manager's reports join the manager's team (created on demand)."""
+def create_user(*, session: Session, data: NewUser, actor: Actor) -> User:
+    """Create a user (admin only, audited); a manager's reports join the manager's team (created on demand)."""
+    ensure_admin(actor)
     errors: list[tuple[str, str]] = []
     if data.role not in ROLES:
         errors.append(("role", f"must be one of {', '.join(ROLES)}"))
@@ -78,15 +80,21 @@ def create_user(*, session: Session, data: NewUser) -> User:
     if data.territory_name:
         territory = session.scalar(select(Territory).where(func.lower(Territory.name) == data.territory_name.lower()))
         if territory is None:
-            territory = Territory(id=uuid.uuid4(), name=data.territory_name)
-            session.add(territory)
-            session.flush()
+            territory = create_territory(session=session, name=data.territory_name, actor=actor)
         user.territory_id = territory.id
     session.add(user)
     session.flush()
     if user.role == "manager" and user.team_id is None:
         user.team_id = ensure_team_for_manager(session, user).id
         session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        entity_type="user",
+        entity_id=user.id,
+        action="create",
+        changes={"email": user.email, "name": user.name, "role": user.role, "manager_id": user.manager_id},
+    )
     return user
 
 

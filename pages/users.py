@@ -21,7 +21,7 @@ views.user_table(users)
 
 st.subheader("New user")
 if (values := views.new_user_form()) is not None and perform(
-    create_user, data=NewUser(**values), labels=views.USER_LABELS
+    create_user, data=NewUser(**values), actor=user, labels=views.USER_LABELS
 ) is not None:
     forget_lookups()
     flash(f"User {values['email']} created.")

@@ -15,6 +15,7 @@ from sqlalchemy import Engine, text
 from api.credentials import issue_token
 from api.main import app
 from core.db import transaction
+from crm.actors import SYSTEM_ACTOR
 from crm.users import NewUser, create_user
 
 PASSWORD = "correct-horse-battery"
@@ -85,7 +86,9 @@ def people(engine: Engine) -> Iterator[dict[str, Person]]:
         for key, email, manager in specs:
             role = "rep" if key in ("rep", "teammate", "outsider") else key
             user = create_user(
-                session=session, data=NewUser(email=email, password=PASSWORD, role=role, manager_email=manager)
+                session=session,
+                data=NewUser(email=email, password=PASSWORD, role=role, manager_email=manager),
+                actor=SYSTEM_ACTOR,
             )
             result[key] = Person(id=user.id, email=user.email, role=role)
     yield result

@@ -15,7 +15,7 @@ from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 
 from core.db import session_factory
-from crm.actors import Actor
+from crm.actors import SYSTEM_ACTOR, Actor
 from crm.errors import PermissionDenied
 from crm.importer import (
     InvalidImportFile,
@@ -80,6 +80,7 @@ def routed(clean_db: Engine) -> dict[str, Any]:
         rep = create_user(
             session=s,
             data=NewUser(email="rep@corp.example", password="long-enough-password", role="rep", name="Rita Rep"),
+            actor=SYSTEM_ACTOR,
         )
         rep.territory_id = territory.id
         return {"territory_id": territory.id, "rep_id": rep.id}
@@ -501,7 +502,9 @@ def test_a_rep_owns_the_leads_they_import_and_cannot_overwrite_other_reps_leads(
 ) -> None:
     with session_factory(clean_db).begin() as s:
         other = create_user(
-            session=s, data=NewUser(email="other@corp.example", password="long-enough-password", role="rep")
+            session=s,
+            data=NewUser(email="other@corp.example", password="long-enough-password", role="rep"),
+            actor=SYSTEM_ACTOR,
         )
         rep = Actor(id=other.id, email=other.email, name=other.name, role="rep")
     run(clean_db, "leads_basic.csv")  # an admin-less CLI import: John is routed to Rita Rep

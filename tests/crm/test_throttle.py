@@ -5,7 +5,7 @@ from argon2 import PasswordHasher
 
 from core import db as core_db
 from crm import security, users
-from crm.actors import actor_from_user
+from crm.actors import SYSTEM_ACTOR, actor_from_user
 from crm.errors import AuthenticationFailed, TooManyAttempts
 from crm.throttle import MAX_FAILURES
 from crm.users import NewUser, authenticate, create_user, reset_password
@@ -29,7 +29,11 @@ def session(no_sign_in_failures, clean_db):
 
 @pytest.fixture
 def leo(session):
-    user = create_user(session=session, data=NewUser(email="leo@example.com", password="right-password", role="rep"))
+    user = create_user(
+        session=session,
+        data=NewUser(email="leo@example.com", password="right-password", role="rep"),
+        actor=SYSTEM_ACTOR,
+    )
     session.commit()
     return user
 
@@ -68,7 +72,11 @@ def test_a_successful_sign_in_resets_the_count(session, leo):
 
 
 def test_admin_password_reset_lifts_the_block(session, leo):
-    admin = create_user(session=session, data=NewUser(email="ana@example.com", password="admin-password", role="admin"))
+    admin = create_user(
+        session=session,
+        data=NewUser(email="ana@example.com", password="admin-password", role="admin"),
+        actor=SYSTEM_ACTOR,
+    )
     session.commit()
     for _ in range(MAX_FAILURES):
         _fail(session)

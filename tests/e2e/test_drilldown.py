@@ -9,6 +9,7 @@ from pathlib import Path
 from playwright.sync_api import expect
 
 from core.db import transaction
+from crm.actors import SYSTEM_ACTOR
 from crm.users import NewUser, create_user
 from tests.analytics.tiny_warehouse import build_warehouse
 from tests.e2e.conftest import open_page, sign_in, wait_idle
@@ -27,7 +28,9 @@ def _publish_tiny_warehouse() -> None:
 def test_clicking_a_stage_bar_shows_and_exports_the_deals_behind_it(clean_db, browser_page, screenshot_dir):
     with transaction(clean_db) as session:
         create_user(
-            session=session, data=NewUser(email="sam@example.com", password=PASSWORD, role="analyst", name="Sam")
+            session=session,
+            data=NewUser(email="sam@example.com", password=PASSWORD, role="analyst", name="Sam"),
+            actor=SYSTEM_ACTOR,
         )
     _publish_tiny_warehouse()
     page = browser_page

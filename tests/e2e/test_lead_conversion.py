@@ -7,7 +7,7 @@ import re
 from playwright.sync_api import expect
 
 from core.db import transaction
-from crm.actors import actor_from_user
+from crm.actors import SYSTEM_ACTOR, actor_from_user
 from crm.leads import create_lead
 from crm.users import NewUser, create_user
 from tests.e2e.conftest import open_page, sign_in, wait_idle
@@ -18,7 +18,9 @@ PASSWORD = "correct-horse-battery"
 def _seed_rep_with_qualified_lead(engine) -> None:
     with transaction(engine) as session:
         rep = create_user(
-            session=session, data=NewUser(email="e2e.rep@example.com", password=PASSWORD, role="rep", name="Leo Rep")
+            session=session,
+            data=NewUser(email="e2e.rep@example.com", password=PASSWORD, role="rep", name="Leo Rep"),
+            actor=SYSTEM_ACTOR,
         )
         create_lead(
             session=session,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from playwright.sync_api import expect
 
 from core.db import transaction
+from crm.actors import SYSTEM_ACTOR
 from crm.users import NewUser, create_user
 from tests.e2e.conftest import sign_in, wait_idle
 
@@ -13,7 +14,11 @@ PASSWORD = "correct-horse-battery"
 
 def test_wrong_password_then_sign_in_and_out(clean_db, browser_page):
     with transaction(clean_db) as session:
-        create_user(session=session, data=NewUser(email="e2e.admin@example.com", password=PASSWORD, role="admin"))
+        create_user(
+            session=session,
+            data=NewUser(email="e2e.admin@example.com", password=PASSWORD, role="admin"),
+            actor=SYSTEM_ACTOR,
+        )
     page = browser_page
     page.get_by_label("Email").fill("e2e.admin@example.com")
     page.get_by_role("textbox", name="Password").fill("not-the-password")
@@ -34,7 +39,11 @@ def test_wrong_password_then_sign_in_and_out(clean_db, browser_page):
 
 def test_a_shared_link_opens_its_view_after_signing_in(clean_db, browser_page, app_server):
     with transaction(clean_db) as session:
-        create_user(session=session, data=NewUser(email="e2e.viewer@example.com", password=PASSWORD, role="analyst"))
+        create_user(
+            session=session,
+            data=NewUser(email="e2e.viewer@example.com", password=PASSWORD, role="analyst"),
+            actor=SYSTEM_ACTOR,
+        )
     page = browser_page
     page.goto(f"{app_server}/leads?q=acme&status=qualified")
     wait_idle(page)

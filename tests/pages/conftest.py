@@ -12,7 +12,7 @@ from streamlit.testing.v1 import AppTest
 
 from core.db import transaction
 from crm import users as crm_users
-from crm.actors import Actor, actor_from_user
+from crm.actors import SYSTEM_ACTOR, Actor, actor_from_user
 from crm.security import hash_password
 from crm.users import NewUser, create_user
 from ui.session import SESSION_KEY
@@ -57,6 +57,7 @@ def people(
             user = create_user(
                 session=session,
                 data=NewUser(email=email, password=PASSWORD, role=role, name=name, manager_email=manager),
+                actor=SYSTEM_ACTOR,
             )
             out[name.split()[0].lower()] = actor_from_user(user)
     return out
