@@ -118,19 +118,44 @@ def run_rate_cohorts(as_of: dt.date, months: int, *, con: Source = None) -> np.n
     return grid
 
 
-def run_rate_shares(as_of: dt.date, dimension: str, *, con: Source = None) -> dict[str, float]:
-    """Each owner's / team's / territory's share of won value from deals created in the last 12 months."""
+def run_rate_shares(
+    as_of: dt.date, dimension: str, *, visible_owner_ids: tuple[str, ...] | None = None, con: Source = None
+) -> dict[str, float]:
+    """Each owner's / team's / territory's share of won value from deals created in the last 12 months.
+
+    With ``visible_owner_ids`` only those owners' deals count, and shares are of their won value.
+    """
     column = f"{dimension}_id"
-    frame = run(
-        f"""
-        SELECT coalesce({column}, '(none)') AS key, CAST(sum(amount) AS DOUBLE) AS won
-        FROM opportunities WHERE is_won AND closed_on <= ? AND created_on > ? GROUP BY ALL
-        """,
-        [as_of, as_of - dt.timedelta(days=365)],
-        con=con,
-    )
+    frame = _won_last_year(as_of, column, visible_owner_ids, con=con)
     total = float(frame["won"].sum()) if frame.height else 0.0
     return {r["key"]: r["won"] / total for r in frame.iter_rows(named=True)} if total else {}
+
+
+def run_rate_scope(as_of: dt.date, visible_owner_ids: tuple[str, ...] | None, *, con: Source = None) -> float:
+    """The visible owners' share of everyone's won value over the last 12 months (1 when everyone is visible)."""
+    if visible_owner_ids is None:
+        return 1.0
+    everyone = float(_won_last_year(as_of, "owner_id", None, con=con)["won"].sum())
+    visible = float(_won_last_year(as_of, "owner_id", visible_owner_ids, con=con)["won"].sum())
+    return visible / everyone if everyone else 0.0
+
+
+def _won_last_year(
+    as_of: dt.date, column: str, visible_owner_ids: tuple[str, ...] | None, *, con: Source
+) -> pl.DataFrame:
+    owners, params = (
+        ("TRUE", [])
+        if visible_owner_ids is None
+        else ("owner_id IN (SELECT unnest(?::VARCHAR[]))", [list(visible_owner_ids)])
+    )
+    return run(
+        f"""
+        SELECT coalesce({column}, '(none)') AS key, CAST(sum(amount) AS DOUBLE) AS won
+        FROM opportunities WHERE is_won AND closed_on <= ? AND created_on > ? AND {owners} GROUP BY ALL
+        """,
+        [as_of, as_of - dt.timedelta(days=365), *params],
+        con=con,
+    )
 
 
 def simulate_run_rate(grid: np.ndarray, fractions: np.ndarray, rng: np.random.Generator, sims: int) -> np.ndarray:
@@ -153,8 +178,12 @@ def forecast(
     con: Source = None,
     simulations: int = DEFAULT_SIMULATIONS,
     seed: int = 0,
+    visible_owner_ids: tuple[str, ...] | None = None,
 ) -> Forecast:
     """Forecast won value for ``months`` calendar months after ``as_of`` (default: the warehouse's last day).
+
+    ``visible_owner_ids`` (None = everyone) limits everything to those owners: their open deals, their share of
+    the run rate, their quotas, so every group (team, territory, total) holds only their numbers.
 
     Without ``model``: the saved win model when it was trained on nothing after ``as_of``, else a model trained
     now on deals closed by ``as_of`` (so a past forecast never sees later outcomes).
@@ -175,6 +204,8 @@ def forecast(
     fractions[0] = ((month_add(first_open, 1) - (as_of + dt.timedelta(days=1))).days) / days_in_first
 
     deals = score_open_deals(model, as_of=as_of, con=con)
+    if visible_owner_ids is not None:
+        deals = deals.filter(pl.col("owner_id").is_in(list(visible_owner_ids)))
     pools = slip_distribution(as_of, con=con)
     codes = {d: _codes(deals[f"{d}_id"]) for d in DIMENSIONS}
     month_sims = np.zeros((sim_months + 1, simulations))
@@ -210,6 +241,7 @@ def forecast(
             group_q[d] += onehot @ in_q
     pipeline_months = month_sims[:sim_months].T
     run_rate = simulate_run_rate(run_rate_cohorts(as_of, sim_months, con=con), fractions, rng, simulations)
+    run_rate = run_rate * run_rate_scope(as_of, visible_owner_ids, con=con)
     all_months = pipeline_months + run_rate
     horizon_total = all_months[:, :months].sum(axis=1)
     rr_h, rr_q = run_rate[:, :months].sum(axis=1), run_rate[:, :quarter_months].sum(axis=1)
@@ -231,11 +263,11 @@ def forecast(
     by_quarter = pl.DataFrame(
         [{"quarter_start_on": q, **_bands(all_months[:, ms].sum(axis=1))} for q, ms in quarters.items()]
     )
-    quotas = _quotas_and_won(quarter, as_of, con=con)
+    quotas = _quotas_and_won(quarter, as_of, visible_owner_ids, con=con)
     groups = []
     for d in DIMENSIONS:
         keys = list(codes[d][1])
-        shares = run_rate_shares(as_of, d, con=con)
+        shares = run_rate_shares(as_of, d, visible_owner_ids=visible_owner_ids, con=con)
         extra = [k for k in list(shares) + list(quotas[d]) if k not in codes[d][1]]
         for key in extra:
             codes[d][1][key] = len(keys)
@@ -332,8 +364,10 @@ def _group_row(dimension: str, key: str, horizon: np.ndarray, quarter: np.ndarra
     }
 
 
-def _quotas_and_won(quarter: tuple[dt.date, dt.date], as_of: dt.date, *, con: Source) -> dict[str, dict]:
-    """(quota, won so far) per owner, team, territory and in total for the quarter."""
+def _quotas_and_won(
+    quarter: tuple[dt.date, dt.date], as_of: dt.date, visible_owner_ids: tuple[str, ...] | None = None, *, con: Source
+) -> dict[str, dict]:
+    """(quota, won so far) per owner, team, territory and in total for the quarter, of the visible owners."""
     frame = run(
         """
         WITH q AS (
@@ -350,6 +384,8 @@ def _quotas_and_won(quarter: tuple[dt.date, dt.date], as_of: dt.date, *, con: So
         [quarter[0], quarter[0], as_of],
         con=con,
     )
+    if visible_owner_ids is not None:
+        frame = frame.filter(pl.col("owner_id").is_in(list(visible_owner_ids)))
     out: dict[str, dict] = {}
     for d in (*DIMENSIONS, "total"):
         key = pl.lit("total") if d == "total" else pl.col(f"{d}_id").fill_null("(none)")

@@ -5,6 +5,7 @@ import datetime as dt
 import streamlit as st
 
 from ui.dashboards import data_table, require_warehouse
+from ui.filters import visible_owners
 from ui.forecast_views import TRAIN_HINT, backtest, cached_forecast, forecast_chart, model_mtime, monthly_actuals
 from ui.freshness import freshness_caption
 from ui.session import require_user
@@ -19,7 +20,7 @@ if model_time is None:
     st.stop()
 
 months = st.segmented_control("Months ahead", [1, 3, 6, 12], default=3, key="forecast_months") or 3
-result = cached_forecast(months, model_time, warehouse_time)
+result = cached_forecast(months, model_time, warehouse_time, visible_owners(user, warehouse_time))
 if result.probability_source == "stage fallback":
     st.warning(
         "History is thin (fewer than 200 won or 200 lost deals): win probabilities are stage win rates shrunk "
@@ -38,14 +39,11 @@ st.plotly_chart(forecast_chart(actuals, result), key="forecast_chart", width="st
 st.subheader("Per owner, team and territory")
 by = st.segmented_control("Per", ["owner", "team", "territory"], default="owner", key="forecast_by") or "owner"
 groups = result.by_group.filter(result.by_group["dimension"] == by)
-if user.role == "rep":
-    groups = groups.filter(groups["key"] == str(user.id))
 st.caption(f"P(reach quota) is for the quarter {result.quarter[0]} – {result.quarter[1]}: won so far + simulated.")
 data_table(groups.drop("dimension", "key"), key="forecast_groups", filename="forecast_by_" + by)
 
 st.subheader("Open deals: win probability and why")
-deals = result.deals if user.role != "rep" else result.deals.filter(result.deals["owner_id"] == str(user.id))
-data_table(deals.drop("opportunity_id", "owner_id"), key="forecast_deals", filename="forecast_deals")
+data_table(result.deals.drop("opportunity_id", "owner_id"), key="forecast_deals", filename="forecast_deals")
 
 st.subheader("How accurate this has been (backtest)")
 saved = backtest()

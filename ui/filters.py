@@ -46,19 +46,22 @@ def _visible(user_id: str, role: str, team_id: str | None, mtime: float) -> str:
     return json.dumps(visible_owner_ids(viewer))
 
 
+def visible_owners(user: Actor, warehouse_time: float) -> tuple[str, ...] | None:
+    """The owners whose numbers ``user`` may see on dashboards (None = everyone)."""
+    visible = json.loads(_visible(str(user.id), user.role, str(user.team_id) if user.team_id else None, warehouse_time))
+    return None if visible is None else tuple(visible)
+
+
 def current_filters(user: Actor) -> MetricFilter:
     """The filter in the URL, narrowed to the owners ``user`` may see."""
-    mtime = require_warehouse()
-    visible = json.loads(_visible(str(user.id), user.role, str(user.team_id) if user.team_id else None, mtime))
+    visible = visible_owners(user, require_warehouse())
     start_default, end_default = default_range()
     start = _date(st.query_params.get("from"), start_default)
     end = _date(st.query_params.get("to"), end_default)
     if start > end:
         start, end = end, start
     lists = {field: _list(st.query_params.get(param)) for param, field in LIST_PARAMS.items()}
-    return MetricFilter(
-        start_on=start, end_on=end, visible_owner_ids=None if visible is None else tuple(visible), **lists
-    )
+    return MetricFilter(start_on=start, end_on=end, visible_owner_ids=visible, **lists)
 
 
 def _seed(filters: MetricFilter) -> None:

@@ -28,9 +28,14 @@ def _win_model(mtime: float) -> Any:
 
 
 @st.cache_data(ttl=600, show_spinner="Simulating the forecast…")
-def cached_forecast(months: int, model_time: float, warehouse_time: float) -> Forecast:
-    """The forecast for ``months`` months from the warehouse's last day, with the saved win model."""
-    return forecast(months=months, model=_win_model(model_time))
+def cached_forecast(
+    months: int, model_time: float, warehouse_time: float, visible_owner_ids: tuple[str, ...] | None = None
+) -> Forecast:
+    """The forecast for ``months`` months from the warehouse's last day, with the saved win model.
+
+    ``visible_owner_ids`` (None = everyone) limits deals and groups to those owners.
+    """
+    return forecast(months=months, model=_win_model(model_time), visible_owner_ids=visible_owner_ids)
 
 
 @st.cache_data(ttl=600, show_spinner=False)

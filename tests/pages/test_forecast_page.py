@@ -5,12 +5,16 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
+import polars as pl
 import pytest
 from sqlalchemy import Engine, text
 
+from analytics.dimensions import visible_owner_ids
+from analytics.query import run
 from analytics.training import train_models
 from core.settings import get_settings
 from crm import demo
+from crm.actors import Actor
 from etl.refresh import refresh
 from tests.conftest import TRUNCATE_ORDER
 from tests.pages.dashboard_support import open_page, texts
@@ -57,3 +61,41 @@ def test_thin_history_shows_the_stage_fallback_band_and_tables(env):
     assert any("p_reach_quota" in t.columns for t in tables)
     deals = next(t for t in tables if "win_probability" in t.columns)
     assert deals["reasons"].str.startswith("Stage ").all()
+
+
+def _people(env_warehouse: Path) -> tuple[Actor, Actor, set[str]]:
+    """A demo manager with a team, one of their reps, and the names the manager may see."""
+    users = run("SELECT user_id, name, role, team_id FROM users", con=env_warehouse)
+    manager = users.filter((pl.col("role") == "manager") & pl.col("team_id").is_not_null()).row(0, named=True)
+    boss = Actor(
+        id=manager["user_id"], email="m@example.com", name=manager["name"], role="manager", team_id=manager["team_id"]
+    )
+    visible = set(visible_owner_ids(boss, con=env_warehouse))
+    rep = users.filter((pl.col("role") == "rep") & pl.col("user_id").is_in(list(visible))).row(0, named=True)
+    rep_actor = Actor(id=rep["user_id"], email="r@example.com", name=rep["name"], role="rep", team_id=rep["team_id"])
+    names = set(users.filter(pl.col("user_id").is_in(list(visible)))["name"].to_list())
+    return boss, rep_actor, names
+
+
+def test_a_manager_sees_only_their_teams_deals_and_owners(env, small_demo):
+    train_models()
+    boss, _, names = _people(small_demo / "warehouse.duckdb")
+    at = open_page("forecast", user=boss)
+    assert not at.exception
+    tables = [df.value for df in at.dataframe]
+    deals = next(t for t in tables if "win_probability" in t.columns)
+    groups = next(t for t in tables if "p_reach_quota" in t.columns)
+    assert len(deals) > 0 and set(deals["owner_name"]) <= names
+    assert set(groups["label"]) <= names
+
+
+def test_a_reps_team_view_shows_their_own_numbers(env, small_demo):
+    train_models()
+    _, rep, _ = _people(small_demo / "warehouse.duckdb")
+    at = open_page("forecast", user=rep)
+    own = next(df.value for df in at.dataframe if "p_reach_quota" in df.value.columns)
+    at.segmented_control(key="forecast_by").set_value("team").run()
+    assert not at.exception
+    team = next(df.value for df in at.dataframe if "p_reach_quota" in df.value.columns)
+    assert len(own) == len(team) == 1
+    assert team["mean"].iloc[0] == pytest.approx(own["mean"].iloc[0])
