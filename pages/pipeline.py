@@ -8,6 +8,7 @@ from analytics.pipeline import deals_behind_change, pipeline_change_summary
 from ui import charts
 from ui.dashboards import chart, data_table, drilldown, empty_state, metric, require_warehouse, stale_deals
 from ui.dashboards_page import section, start_dashboard
+from ui.format import escape
 from ui.kpi import format_value
 from ui.model_scores import model_weighted_pipeline, weighted_caption, with_win_chance
 
@@ -43,7 +44,7 @@ def show_now(filters) -> None:
         return
     label = segments.filter(segments["key"] == picked)["label"]
     drilldown(
-        f"Open deals: {charts.display_label(label[0] if label.len() else picked)}",
+        f"Open deals: {escape(charts.display_label(label[0] if label.len() else picked))}",
         with_win_chance(metric("deals_behind", filters, state="open", dimension=dimension, key=picked)),
         key="pipeline_segment_deals",
     )
@@ -84,7 +85,7 @@ def show_changes(filters) -> None:
     )
     if step:
         drilldown(
-            f"Deals behind “{charts.display_label(step)}” ({from_day} → {to_day})",
+            f"Deals behind “{escape(charts.display_label(step))}” ({from_day} → {to_day})",
             with_win_chance(deals_behind_change(changes, step)),
             key="pipeline_change_deals",
         )
