@@ -133,8 +133,13 @@ def empty_state(frame: pl.DataFrame, message: str) -> bool:
     return False
 
 
-_RATE_WORDS = ("rate", "share", "coverage", "attainment", "stage_conversion", "pipeline_to_quota")
-_MONEY_WORDS = ("amount", "quota", "deal_size", "velocity")
+_RATE_WORDS = ("rate", "share", "coverage", "attainment", "stage_conversion", "pipeline_to_quota", "wape", "bias")
+_MONEY_WORDS = ("amount", "quota", "deal_size", "velocity", "predicted", "actual", "forecast", "quarter_")
+_MONEY_NAMES = ("p10", "p50", "p90", "mean")  # forecast quantiles of won value
+
+
+def _is_probability(name: str) -> bool:
+    return name.startswith("p_") or name.endswith("probability") or name.endswith("_chance")
 
 
 def column_config(frame: pl.DataFrame) -> dict[str, Any]:
@@ -150,9 +155,13 @@ def column_config(frame: pl.DataFrame) -> dict[str, Any]:
             config[name] = st.column_config.NumberColumn("Model win chance", format="percent")
         elif name == "model_reasons":
             config[name] = st.column_config.TextColumn("Why (model)")
+        elif _is_probability(name) and frame.schema[name].is_numeric():
+            config[name] = st.column_config.NumberColumn(label, format="percent")
+        elif name in _MONEY_NAMES and frame.schema[name].is_numeric():
+            config[name] = st.column_config.NumberColumn(name.upper(), format="dollar", step=1)
         elif any(w in name for w in _RATE_WORDS) and frame.schema[name].is_numeric():
             config[name] = st.column_config.NumberColumn(label, format="percent")
-        elif any(w in name for w in _MONEY_WORDS) and frame.schema[name].is_numeric():
+        elif any(w in name for w in _MONEY_WORDS) and not name.startswith("count") and frame.schema[name].is_numeric():
             config[name] = st.column_config.NumberColumn(label, format="dollar", step=1)
         elif "days" in name and frame.schema[name].is_numeric():
             config[name] = st.column_config.NumberColumn(label, format="%.1f days")

@@ -141,3 +141,21 @@ def test_tables_show_domain_values_in_title_case_and_leave_names_alone():
     assert shown["name"].to_list() == ["Paid Search", "Web"]
     assert shown["owner"].to_list() == ["Sandra Wang", "leo@example.com"]
     assert shown["n"].to_list() == [1, 2]
+
+
+def test_forecast_tables_format_quantiles_as_dollars_and_probabilities_as_percent():
+    import polars as pl
+
+    from ui.dashboards import column_config
+
+    frame = pl.DataFrame(
+        {"p10": [1.0], "p50": [2.0], "p_reach_quota": [0.4], "quota": [5.0], "count_won": [3], "wape": [0.1]}
+    )
+    config = column_config(frame)
+    assert config["p10"]["type_config"]["format"] == "dollar"
+    assert config["p_reach_quota"]["type_config"]["format"] == "percent"
+    assert config["quota"]["type_config"]["format"] == "dollar"
+    assert config["wape"]["type_config"]["format"] == "percent"
+    assert "format" not in config["count_won"].get("type_config", {}) or config["count_won"]["type_config"].get(
+        "format"
+    ) not in ("dollar", "percent")
