@@ -145,33 +145,25 @@ def deactivate_user(*, session: Session, user_id: uuid.UUID, actor: Actor) -> Us
     user = _managed_user(session, user_id, actor)
     if user.id == actor.id:
         raise DomainError("You cannot deactivate your own account", field="user_id")
-    if user.is_active:
-        user.is_active = False
-        session.flush()
-        audit.record(
-            session,
-            actor=actor,
-            entity_type="user",
-            entity_id=user.id,
-            action="deactivate",
-            changes={"is_active": [True, False]},
-        )
-    return user
+    return _set_active(session, user, active=False, actor=actor)
 
 
 def activate_user(*, session: Session, user_id: uuid.UUID, actor: Actor) -> User:
     """Let a deactivated user sign in again (admin only)."""
-    user = _managed_user(session, user_id, actor)
-    if not user.is_active:
-        user.is_active = True
+    return _set_active(session, _managed_user(session, user_id, actor), active=True, actor=actor)
+
+
+def _set_active(session: Session, user: User, *, active: bool, actor: Actor) -> User:
+    if user.is_active != active:
+        user.is_active = active
         session.flush()
         audit.record(
             session,
             actor=actor,
             entity_type="user",
             entity_id=user.id,
-            action="activate",
-            changes={"is_active": [False, True]},
+            action="activate" if active else "deactivate",
+            changes={"is_active": [not active, active]},
         )
     return user
 
