@@ -14,7 +14,7 @@ from functools import lru_cache
 
 from analytics.filters import MetricFilter
 from analytics.pipeline import open_pipeline_by_stage
-from core.warehouse import WarehouseMissing, read_rows, warehouse_file
+from core.warehouse import WarehouseMissing, data_as_of, warehouse_file
 
 Snapshot = tuple[str, int, int, int]
 StageRow = tuple[str, int, float, float]
@@ -32,8 +32,7 @@ def current_snapshot() -> Snapshot:
 
 @lru_cache(maxsize=64)
 def _as_of(snapshot: Snapshot) -> datetime | None:
-    rows = read_rows("SELECT max(source_snapshot_at) FROM etl_runs WHERE status = 'success'")
-    return rows[0][0] if rows else None
+    return data_as_of()
 
 
 def warehouse_as_of() -> datetime | None:

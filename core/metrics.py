@@ -242,7 +242,7 @@ def refresh_warehouse_gauges(path: Any = None) -> None:
     Conversion gauges are set by ``analytics.drift.export_conversion_metrics`` (registered by app and API),
     so they use the analytics definition of conversion.
     """
-    from core.warehouse import WarehouseMissing, read_rows
+    from core.warehouse import WarehouseMissing, data_as_of, read_rows
 
     try:
         pipeline = read_rows(
@@ -250,16 +250,14 @@ def refresh_warehouse_gauges(path: Any = None) -> None:
             "FROM opportunities WHERE is_open GROUP BY ALL",
             path=path,
         )
-        as_of = read_rows(
-            "SELECT epoch(max(source_snapshot_at))::DOUBLE FROM etl_runs WHERE status = 'success'", path=path
-        )
+        as_of = data_as_of(path)
     except WarehouseMissing:
         return
     ACTIVE_PIPELINE_AMOUNT.clear()
     for stage, territory, amount in pipeline:
         ACTIVE_PIPELINE_AMOUNT.labels(stage=stage, territory=territory).set(amount or 0.0)
-    if as_of and as_of[0][0] is not None:
-        WAREHOUSE_DATA_AS_OF.set(as_of[0][0])
+    if as_of is not None:
+        WAREHOUSE_DATA_AS_OF.set(as_of.timestamp())
 
 
 WAREHOUSE_GAUGES = (

@@ -16,6 +16,7 @@ import itertools
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -84,3 +85,13 @@ def read_rows(sql: str, params: Sequence[Any] | None = None, *, path: Path | Non
     """Run one read-only query and return all rows as tuples."""
     with warehouse_cursor(path) as cur:
         return cur.execute(sql, params or []).fetchall()
+
+
+def data_as_of(path: Path | None = None) -> datetime | None:
+    """The "data as of" time: PostgreSQL's clock when the last successful refresh began extracting.
+
+    The one definition used by pages, the API, ``etl status`` and the metrics; raises
+    WarehouseMissing when nothing is published yet.
+    """
+    rows = read_rows("SELECT max(source_snapshot_at) FROM etl_runs WHERE status = 'success'", path=path)
+    return rows[0][0] if rows else None

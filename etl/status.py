@@ -10,7 +10,7 @@ from pathlib import Path
 import duckdb
 
 from core.settings import get_settings
-from core.warehouse import WarehouseMissing, read_rows, warehouse_file
+from core.warehouse import WarehouseMissing, data_as_of, read_rows, warehouse_file
 from etl.schedule import parse_every
 
 
@@ -44,12 +44,9 @@ def warehouse_freshness(path: Path | None = None, *, now: datetime | None = None
     """Read ``etl_runs`` of the served file: data-as-of time, age, schedule (ETL_EVERY) and staleness (> 2×)."""
     schedule = _schedule_interval()
     try:
-        rows = read_rows(
-            "SELECT max(source_snapshot_at) FROM etl_runs WHERE status = 'success'", path=warehouse_file(path)
-        )
+        as_of = data_as_of(warehouse_file(path))
     except (WarehouseMissing, duckdb.Error):
         return Freshness(as_of=None, age=None, schedule=schedule, is_stale=True)
-    as_of = rows[0][0] if rows else None
     if as_of is None:
         return Freshness(as_of=None, age=None, schedule=schedule, is_stale=True)
     age = (now or datetime.now(UTC)) - as_of
