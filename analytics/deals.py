@@ -111,7 +111,7 @@ def sales_velocity(filters: MetricFilter = ALL, *, con: Source = None) -> pl.Dat
 
 
 def _stage_visits(*, join_deals: bool) -> str:
-    """SQL for finished visits of open stages: stage, entered_at, left_at, days (joined to the deal as ``o``).
+    """SQL for finished visits of open stages: opportunity_id, stage, entered_at, left_at, days (deal as ``o``).
 
     A visit runs from a stage change to the next one (ties in time are not ordered further).
     """
@@ -122,7 +122,7 @@ def _stage_visits(*, join_deals: bool) -> str:
                lead(changed_at) OVER (PARTITION BY opportunity_id ORDER BY changed_at) AS left_at
         FROM stage_changes WHERE is_stage_change
     )
-    SELECT e.stage, e.entered_at, e.left_at, {days_between("e.entered_at", "e.left_at")} AS days
+    SELECT e.opportunity_id, e.stage, e.entered_at, e.left_at, {days_between("e.entered_at", "e.left_at")} AS days
     FROM entered e {join}
     WHERE e.left_at IS NOT NULL AND e.stage NOT IN ('closed_won', 'closed_lost')
     """

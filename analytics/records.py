@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Literal
 
 import polars as pl
 
+from analytics.deals import _stage_visits
 from analytics.dimensions import LEAD_DIMENSIONS, OPPORTUNITY_DIMENSIONS, dimension_sql
 from analytics.filters import ALL, MetricFilter
+from analytics.pipeline import _day_end, _state_on
 from analytics.query import Source, run
+from analytics.stats import utc_day
+from analytics.team import _REPS, quarter_bounds
 
 DealState = Literal["open", "won", "lost", "closed", "created"]
 # which deals each state selects, and the date the range applies to (None = the range does not apply)
@@ -76,5 +81,75 @@ def leads_behind(
         f"SELECT {LEAD_COLUMNS} FROM leads WHERE {cond} AND {segment} AND {converted_cond} "
         "ORDER BY created_at DESC, lead_id LIMIT ?",
         [*params, *segment_params, limit],
+        con=con,
+    )
+
+
+def deals_open_on(
+    day: dt.date, filters: MetricFilter = ALL, *, stage: str | None = None, limit: int = 5000, con: Source = None
+) -> pl.DataFrame:
+    """Deals open at the end of a UTC day (the rule of :func:`analytics.pipeline.pipeline_on`), as they stood then.
+
+    Behind a point of ``pipeline_trend``, which has no lead source: the source filter does not apply here either.
+    """
+    cond, params = filters.where(alias="o", source=False)
+    end = _day_end(day)
+    stage_cond = "TRUE" if stage is None else "h.stage = ?"
+    return run(
+        f"""
+        WITH {_state_on("h")}
+        SELECT o.opportunity_id, o.name, o.account_name, o.owner_name, o.team_name, o.territory_name, o.source,
+               h.stage, CAST(h.amount AS DOUBLE) AS amount, h.probability, h.expected_close_on, o.created_at
+        FROM h JOIN opportunities o USING (opportunity_id)
+        WHERE h.is_open AND {cond} AND {stage_cond}
+        ORDER BY amount DESC NULLS LAST, o.name LIMIT ?
+        """,
+        [end, end, *params, *([] if stage is None else [stage]), limit],
+        con=con,
+    )
+
+
+def deals_behind_coverage(
+    filters: MetricFilter = ALL,
+    *,
+    key: str,
+    by: str = "owner",
+    quarter_of: dt.date | None = None,
+    limit: int = 5000,
+    con: Source = None,
+) -> pl.DataFrame:
+    """Open deals of a rep (``by='owner'``) or team expected to close in the quarter: a coverage row's pipeline."""
+    columns = {"owner": "r.owner_id", "team": "r.team_id"}
+    if by not in columns:
+        raise ValueError(f"by must be one of {', '.join(columns)}; got {by!r}")
+    q_start, q_end = quarter_bounds(quarter_of or filters.end_on or dt.datetime.now(dt.UTC).date())
+    cond, params = filters.where(alias="r", source=False)
+    return run(
+        f"""
+        SELECT {DEAL_COLUMNS} FROM opportunities
+        WHERE is_open AND expected_close_on BETWEEN ? AND ?
+          AND owner_id IN (SELECT r.owner_id FROM {_REPS} r WHERE {cond} AND CAST({columns[by]} AS VARCHAR) = ?)
+        ORDER BY amount DESC NULLS LAST, name LIMIT ?
+        """,
+        [q_start, q_end, *params, key, limit],
+        con=con,
+    )
+
+
+def stage_visits_behind(
+    filters: MetricFilter = ALL, *, stage: str, limit: int = 5000, con: Source = None
+) -> pl.DataFrame:
+    """The finished visits of ``stage`` that ended in the range (behind :func:`stage_duration`), longest first."""
+    cond, params = filters.where(date_expr=utc_day("e.left_at"), alias="o")
+    return run(
+        f"""
+        WITH v AS ({_stage_visits(join_deals=True)} AND {cond})
+        SELECT v.opportunity_id, o.name, o.account_name, o.owner_name, o.team_name, o.territory_name,
+               v.stage, v.entered_at, v.left_at, v.days, CAST(o.amount AS DOUBLE) AS amount, o.stage AS stage_now
+        FROM v JOIN opportunities o USING (opportunity_id)
+        WHERE v.stage = ?
+        ORDER BY v.days DESC, o.name LIMIT ?
+        """,
+        [*params, stage, limit],
         con=con,
     )

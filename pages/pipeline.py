@@ -51,12 +51,25 @@ def show_now(filters) -> None:
 
 
 def show_trend(filters) -> None:
-    """Open pipeline at the end of each day of the range, per stage."""
+    """Open pipeline at the end of each day of the range, per stage; the deals open on a picked day."""
     st.subheader("Trend")
     trend = metric("pipeline_trend", filters)
-    if not empty_state(trend, "No pipeline history in this date range — widen the dates."):
-        st.plotly_chart(charts.pipeline_trend_chart(trend), key="pipeline_trend_chart", width="stretch")
-        data_table(trend, key="pipeline_trend_table", filename="pipeline_trend")
+    if empty_state(trend, "No pipeline history in this date range — widen the dates."):
+        return
+    picked = chart(charts.pipeline_trend_chart(trend), key="pipeline_trend_chart")
+    day, stage = (dt.date.fromisoformat(picked), None) if picked else (None, None)
+    row = data_table(trend, key="pipeline_trend_table", filename="pipeline_trend", select=True)
+    if row is not None:
+        day, stage = trend["snapshot_on"][row], trend["stage"][row]
+    if day is None:
+        st.caption("Click a point or pick a row to see the deals open at the end of that day.")
+        return
+    of_stage = f" in {escape(charts.display_label(stage))}" if stage else ""
+    drilldown(
+        f"Deals open at the end of {day}{of_stage}",
+        with_win_chance(metric("deals_open_on", filters, day, stage=stage)),
+        key="pipeline_trend_deals",
+    )
 
 
 def show_changes(filters) -> None:

@@ -33,7 +33,7 @@ def show_leaderboard(filters) -> None:
 
 
 def show_coverage(filters) -> None:
-    """Open pipeline closing in the quarter against the quota still to win."""
+    """Open pipeline closing in the quarter against the quota still to win; a row's open deals on pick."""
     st.subheader("Pipeline coverage")
     group = st.segmented_control(
         "Per", ["owner", "team"], format_func=str.title, default="owner", key="team_coverage_by"
@@ -45,16 +45,35 @@ def show_coverage(filters) -> None:
     st.caption(
         f"Quarter {quarter}: open pipeline expected to close in the quarter ÷ quota still to win (3× is healthy)."
     )
-    data_table(coverage, key="team_coverage", filename="pipeline_coverage")
+    row = data_table(coverage, key="team_coverage", filename="pipeline_coverage", select=True)
+    if row is None:
+        st.caption("Pick a row to see the open deals behind its coverage.")
+        return
+    drilldown(
+        f"Open deals of {escape(coverage['label'][row])} closing {quarter}",
+        metric("deals_behind_coverage", filters, key=coverage["key"][row], by=group or "owner"),
+        key="team_coverage_deals",
+    )
 
 
 def show_durations(filters) -> None:
-    """Median and P90 days per stage over visits that ended in the range."""
+    """Median and P90 days per stage over visits that ended in the range; a stage's visits on click."""
     st.subheader("Time in stage")
     durations = metric("stage_duration", filters)
-    if not empty_state(durations.filter(durations["count_visits"] > 0), "No stage visits ended in this range."):
-        st.plotly_chart(charts.duration_bars(durations), key="team_durations", width="stretch")
-        data_table(durations, key="team_durations_table", filename="stage_duration")
+    if empty_state(durations.filter(durations["count_visits"] > 0), "No stage visits ended in this range."):
+        return
+    picked = chart(charts.duration_bars(durations), key="team_durations")
+    row = data_table(durations, key="team_durations_table", filename="stage_duration", select=True)
+    if row is not None:
+        picked = durations["stage"][row]
+    if not picked:
+        st.caption("Click a bar or pick a row to see the stage visits behind it.")
+        return
+    drilldown(
+        f"Visits to {escape(charts.display_label(picked))} that ended in the range",
+        metric("stage_visits_behind", filters, stage=picked),
+        key="team_stage_visits",
+    )
 
 
 filters = start_dashboard("Team")

@@ -85,6 +85,7 @@ def pipeline_trend_chart(frame: pl.DataFrame) -> go.Figure:
                 x=part["snapshot_on"].to_list(),
                 y=part["amount"].to_list(),
                 stackgroup="pipeline",
+                customdata=[[str(day)] for day in part["snapshot_on"]],
                 line={"color": _STAGE_COLOURS.get(stage)},
                 hovertemplate="%{x}<br>$%{y:,.0f}<extra>" + title_case(stage) + "</extra>",
             )

@@ -41,6 +41,9 @@ METRICS: dict[str, Callable[..., pl.DataFrame]] = {
     "pipeline_coverage": team.pipeline_coverage,
     "deals_behind": records.deals_behind,
     "leads_behind": records.leads_behind,
+    "deals_open_on": records.deals_open_on,
+    "deals_behind_coverage": records.deals_behind_coverage,
+    "stage_visits_behind": records.stage_visits_behind,
 }
 
 

@@ -7,10 +7,12 @@ import datetime as dt
 import pytest
 
 from analytics.conversion import conversion_by
+from analytics.deals import stage_duration
 from analytics.filters import MetricFilter
 from analytics.overview import overview_kpis
-from analytics.pipeline import open_pipeline_by_stage
-from analytics.records import deals_behind, leads_behind
+from analytics.pipeline import open_pipeline_by_stage, pipeline_on, pipeline_trend
+from analytics.records import deals_behind, deals_behind_coverage, deals_open_on, leads_behind, stage_visits_behind
+from analytics.team import pipeline_coverage
 
 Q1 = MetricFilter(start_on=dt.date(2026, 1, 1), end_on=dt.date(2026, 3, 31))
 
@@ -61,3 +63,32 @@ def test_deals_behind_a_lost_reason_row(tiny):
     assert deals_behind(Q1, state="lost", dimension="lost_reason", key="timing", con=tiny)[
         "opportunity_id"
     ].to_list() == ["o7"]
+
+
+def test_deals_open_on_a_trend_day_add_up_to_the_trend_point(tiny):
+    feb_28 = dt.date(2026, 2, 28)
+    point = pipeline_on(feb_28, con=tiny).row(0, named=True)
+    deals = deals_open_on(feb_28, con=tiny)
+    assert (deals.height, deals["amount"].sum()) == (point["count_open"], point["amount"])
+    trend = pipeline_trend(MetricFilter(start_on=feb_28, end_on=feb_28), con=tiny).filter(stage="proposal")
+    assert deals_open_on(feb_28, stage="proposal", con=tiny)["amount"].sum() == trend["amount"][0]
+
+
+def test_deals_behind_a_coverage_row_add_up_to_its_open_amount(tiny):
+    april = dt.date(2026, 4, 15)
+    for by in ("owner", "team"):
+        for row in pipeline_coverage(quarter_of=april, by=by, con=tiny).iter_rows(named=True):
+            deals = deals_behind_coverage(key=row["key"], by=by, quarter_of=april, con=tiny)
+            assert deals["amount"].sum() == pytest.approx(row["open_amount"]), (by, row["key"])
+    assert deals_behind_coverage(key="ann", quarter_of=april, con=tiny)["owner_name"].unique().to_list() == ["Ann Able"]
+    with pytest.raises(ValueError, match="by must be"):
+        deals_behind_coverage(key="x", by="territory", con=tiny)
+
+
+def test_stage_visits_behind_a_duration_row_match_its_count_and_median(tiny):
+    rows = {r["stage"]: r for r in stage_duration(Q1, con=tiny).iter_rows(named=True)}
+    for stage in ("prospecting", "discovery", "proposal", "negotiation"):
+        visits = stage_visits_behind(Q1, stage=stage, con=tiny)
+        assert visits.height == rows[stage]["count_visits"], stage
+        assert visits["days"].median() == pytest.approx(rows[stage]["median_days"]), stage
+        assert set(visits["stage"].to_list()) <= {stage}

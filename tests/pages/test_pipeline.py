@@ -86,3 +86,15 @@ def test_a_warehouse_without_a_mart_asks_for_a_full_refresh(_warehouse):
     at = open_page("pipeline", params={**Q1, "view": "Trend"})
     assert not at.exception
     assert "python -m etl refresh --full" in texts(at)
+
+
+def test_picking_a_trend_row_lists_the_deals_open_that_day():
+    at = open_page("pipeline", params={"from": "2026-02-28", "to": "2026-02-28", "view": "Trend"})
+    trend = next(df.value for df in at.dataframe if "snapshot_on" in df.value.columns)
+    at.session_state["pipeline_trend_table"] = {"selection": {"rows": [0], "columns": [], "cells": []}}
+    at.run()
+    assert not at.exception
+    stage = trend["stage"][0]
+    assert f"Deals open at the end of 2026-02-28 in {stage}" in texts(at)
+    deals = next(df.value for df in at.dataframe if "opportunity_id" in df.value.columns)
+    assert deals["amount"].sum() == trend["amount"][0]

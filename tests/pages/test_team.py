@@ -41,3 +41,29 @@ def test_time_in_stage_section():
     durations = _table(at, "p90_days")
     assert list(durations["count_visits"]) == [6, 3, 2, 0]
     assert "Time in stage" in texts(at)
+
+
+def _pick(at, key, row):
+    at.session_state[key] = {"selection": {"rows": [row], "columns": [], "cells": []}}
+    return at.run()
+
+
+def test_picking_a_coverage_row_lists_the_open_deals_behind_it():
+    at = open_page("team", params={"from": "2026-04-01", "to": "2026-04-15", "view": "Coverage"})
+    coverage = _table(at, "coverage")
+    row = list(coverage["key"]).index("cid")
+    at = _pick(at, "team_coverage", row)
+    assert not at.exception
+    assert "Open deals of Cid Cole closing 2026-04-01 to 2026-06-30" in texts(at)
+    deals = _table(at, "opportunity_id")
+    assert deals["amount"].sum() == 5000.0
+    assert set(deals["owner_name"]) == {"Cid Cole"}
+
+
+def test_picking_a_stage_duration_row_lists_its_visits():
+    at = _pick(open_page("team", params={**Q1, "view": "Time in stage"}), "team_durations_table", 0)
+    assert not at.exception
+    assert "Visits to Prospecting that ended in the range" in texts(at)
+    visits = _table(at, "entered_at")
+    assert len(visits) == 6
+    assert set(visits["stage"]) == {"Prospecting"}

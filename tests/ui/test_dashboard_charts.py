@@ -9,7 +9,7 @@ import pytest
 
 from analytics.conversion import cohort_conversion_curves, conversion_rate_by_source, stage_funnel
 from analytics.filters import MetricFilter
-from analytics.pipeline import open_pipeline_by_stage, pipeline_change_summary, pipeline_changes
+from analytics.pipeline import open_pipeline_by_stage, pipeline_change_summary, pipeline_changes, pipeline_trend
 from analytics.team import rep_leaderboard
 from tests.analytics.tiny_warehouse import build_warehouse
 from ui import charts
@@ -159,3 +159,10 @@ def test_forecast_tables_format_quantiles_as_dollars_and_probabilities_as_percen
     assert "format" not in config["count_won"].get("type_config", {}) or config["count_won"]["type_config"].get(
         "format"
     ) not in ("dollar", "percent")
+
+
+def test_a_trend_point_click_gives_its_day(tiny):
+    day = dt.date(2026, 2, 28)
+    trend = pipeline_trend(MetricFilter(start_on=day, end_on=day), con=tiny)
+    point = {"customdata": list(charts.pipeline_trend_chart(trend).data[0].customdata[0])}
+    assert charts.selected_key({"selection": {"points": [point]}}) == "2026-02-28"
