@@ -53,6 +53,8 @@ def show_now(filters) -> None:
 def show_trend(filters) -> None:
     """Open pipeline at the end of each day of the range, per stage; the deals open on a picked day."""
     st.subheader("Trend")
+    if filters.sources:
+        st.caption("The trend ignores the Source filter: the daily pipeline snapshots carry no lead source.")
     trend = metric("pipeline_trend", filters)
     if empty_state(trend, "No pipeline history in this date range — widen the dates."):
         return

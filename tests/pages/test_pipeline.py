@@ -98,3 +98,12 @@ def test_picking_a_trend_row_lists_the_deals_open_that_day():
     assert f"Deals open at the end of 2026-02-28 in {stage}" in texts(at)
     deals = next(df.value for df in at.dataframe if "opportunity_id" in df.value.columns)
     assert deals["amount"].sum() == trend["amount"][0]
+
+
+def test_the_trend_says_it_ignores_a_source_filter():
+    with_source = open_page("pipeline", params={**Q1, "view": "Trend", "source": "web"})
+    without = open_page("pipeline", params={**Q1, "view": "Trend"})
+    assert not with_source.exception and not without.exception
+    note = "The trend ignores the Source filter"
+    assert any(note in c.value for c in with_source.caption)
+    assert not any(note in c.value for c in without.caption)
