@@ -29,7 +29,7 @@ from crm.permissions import (
     ensure_can_write,
     visible_owner_ids,
 )
-from crm.scoring import ScoreExplanation, calculate_score, explain_score
+from crm.scoring import SCORE_INPUTS, ScoreExplanation, calculate_score, explain_score
 from crm.territories import assign_territory
 from models import Lead, Territory, User
 from models.schemas import LeadCreate, LeadQuery, LeadUpdate, field_errors
@@ -45,7 +45,7 @@ EXACT_COUNT_LIMIT = 1_000  # above this many matches, totals are estimates (coun
 # Up to this many matches are collected and sorted whole; above it, matches are dense enough that
 # walking the sort index finds a page quickly (5,000 measured slower on 1M leads).
 SEARCH_COLLECT_LIMIT = EXACT_COUNT_LIMIT
-SCORE_FIELDS: tuple[str, ...] = ("industry", "employee_count", "annual_revenue", "title", "engagement_score")
+SCORE_FIELDS = SCORE_INPUTS
 EDITABLE_FIELDS: tuple[str, ...] = (
     "first_name",
     "last_name",

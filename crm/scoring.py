@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+# The lead fields the score reads: every caller passes exactly these.
+SCORE_INPUTS: tuple[str, ...] = ("industry", "employee_count", "annual_revenue", "title", "engagement_score")
 FIT_MAX = 40.0
 ENGAGEMENT_MAX = 60.0
 ENGAGEMENT_WEIGHT = ENGAGEMENT_MAX / 100.0

@@ -10,7 +10,7 @@ from typing import Any
 from crm.importing.report import RowError
 from crm.importing.rows import BatchContext, Record
 from crm.importing.staging import copy_rows
-from crm.scoring import calculate_score
+from crm.scoring import SCORE_INPUTS, calculate_score
 from crm.territories import TerritoryRouter
 
 LEAD_COLUMNS: tuple[str, ...] = (
@@ -36,7 +36,6 @@ LEAD_COLUMNS: tuple[str, ...] = (
     "created_at",
 )
 FILE_COLUMNS: frozenset[str] = frozenset(LEAD_COLUMNS) - {"score", "owner_id", "territory_id", "territory_reason"}
-SCORE_INPUTS: tuple[str, ...] = ("industry", "employee_count", "annual_revenue", "title", "engagement_score")
 STAGE = "_import_leads"
 STAGE_DDL = f"""
 CREATE TEMP TABLE IF NOT EXISTS {STAGE} (
