@@ -15,7 +15,13 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, SplineTransformer, StandardScaler
 
-from analytics.model_eval import explain, feature_importances, score_metrics, time_split
+from analytics.model_eval import (
+    calibrated_probabilities,
+    feature_importances,
+    reasons_in_words,
+    score_metrics,
+    time_split,
+)
 from analytics.query import Source, run
 from analytics.win_model import _filled, _log1p_filled, fit_pipeline
 
@@ -98,7 +104,7 @@ class LeadModel:
             return np.zeros(0)
         if self.is_fallback or self.calibrated is None:
             return np.array([self.source_rates.get(s, self.overall_rate) for s in frame["source"]], dtype=float)
-        return self.calibrated.predict_proba(frame.select(FEATURES).to_pandas())[:, 1]
+        return calibrated_probabilities(self.calibrated, frame, FEATURES)
 
     def reasons(self, frame: pl.DataFrame, *, top: int = 3) -> list[str]:
         """Per lead, the factors moving its probability most, in plain words."""
@@ -107,10 +113,7 @@ class LeadModel:
                 f"Source {s}: {self.source_rates.get(s, self.overall_rate):.0%} of such leads converted"
                 for s in frame["source"]
             ]
-        rows = frame.select(FEATURES)
-        explained = explain(self.pipeline, rows, FEATURES, top=top)
-        values = {f: rows[f].to_list() for f in FEATURES}
-        return ["; ".join(_describe(f, values[f][i], c) for f, c in parts) for i, parts in enumerate(explained)]
+        return reasons_in_words(self.pipeline, frame, FEATURES, _describe, top=top)
 
 
 def _describe(feature: str, value: Any, contribution: float) -> str:

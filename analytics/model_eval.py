@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -108,3 +109,23 @@ def _source_feature(column: str, features: list[str]) -> str:
         if rest == f or rest.startswith(f + "_"):
             return f
     return rest
+
+
+def calibrated_probabilities(calibrated: Any, frame: pl.DataFrame, features: list[str]) -> np.ndarray:
+    """The positive-class probability of a fitted calibrated pipeline for each row of ``frame``."""
+    return calibrated.predict_proba(frame.select(features).to_pandas())[:, 1]
+
+
+def reasons_in_words(
+    model_pipeline: Any,
+    frame: pl.DataFrame,
+    features: list[str],
+    describe: Callable[[str, Any, float], str],
+    *,
+    top: int = 3,
+) -> list[str]:
+    """Per row, the ``top`` features moving its probability most, each put in words by ``describe``."""
+    rows = frame.select(features)
+    explained = explain(model_pipeline, rows, features, top=top)
+    values = {f: rows[f].to_list() for f in features}
+    return ["; ".join(describe(f, values[f][i], c) for f, c in parts) for i, parts in enumerate(explained)]

@@ -16,7 +16,13 @@ from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, SplineTransformer, StandardScaler
 
 from analytics.deal_features import closed_deal_snapshots, data_end, open_deal_features
-from analytics.model_eval import explain, feature_importances, score_metrics, time_split
+from analytics.model_eval import (
+    calibrated_probabilities,
+    feature_importances,
+    reasons_in_words,
+    score_metrics,
+    time_split,
+)
 from analytics.query import Source
 
 CATEGORICAL_FEATURES = ["stage", "source", "account_industry", "company_size"]
@@ -109,7 +115,7 @@ class WinModel:
             return np.zeros(0)
         if self.is_fallback or self.calibrated is None:
             return stage_probabilities(frame, self.stage_rates, self.overall_rate)
-        return self.calibrated.predict_proba(frame.select(FEATURES).to_pandas())[:, 1]
+        return calibrated_probabilities(self.calibrated, frame, FEATURES)
 
     def reasons(self, frame: pl.DataFrame, *, top: int = 3) -> list[str]:
         """Per deal, the features moving its probability most, in plain words."""
@@ -117,10 +123,7 @@ class WinModel:
             return [
                 f"Stage {s}: {self.stage_rates.get(s, self.overall_rate):.0%} of such deals won" for s in frame["stage"]
             ]
-        rows = frame.select(FEATURES)
-        explained = explain(self.pipeline, rows, FEATURES, top=top)
-        values = {f: rows[f].to_list() for f in FEATURES}
-        return ["; ".join(describe_effect(f, values[f][i], c) for f, c in parts) for i, parts in enumerate(explained)]
+        return reasons_in_words(self.pipeline, frame, FEATURES, describe_effect, top=top)
 
 
 def describe_effect(feature: str, value: Any, contribution: float) -> str:
