@@ -38,8 +38,8 @@ def won_between(start: dt.date, end: dt.date, *, con: Source = None) -> pl.DataF
     """Won value per owner closed on UTC days start..end (inclusive)."""
     return run(
         """
-        SELECT coalesce(owner_id, '(none)') AS key, CAST(sum(amount) AS DOUBLE) AS won FROM opportunities
-        WHERE is_won AND closed_on >= ? AND closed_on <= ? GROUP BY ALL
+        SELECT coalesce(CAST(owner_id AS VARCHAR), '(none)') AS key, CAST(sum(amount) AS DOUBLE) AS won
+        FROM opportunities WHERE is_won AND closed_on >= ? AND closed_on <= ? GROUP BY ALL
         """,
         [start, end],
         con=con,

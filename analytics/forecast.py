@@ -146,11 +146,11 @@ def _won_last_year(
     owners, params = (
         ("TRUE", [])
         if visible_owner_ids is None
-        else ("owner_id IN (SELECT unnest(?::VARCHAR[]))", [list(visible_owner_ids)])
+        else ("owner_id IN (SELECT unnest(?::UUID[]))", [list(visible_owner_ids)])
     )
     return run(
         f"""
-        SELECT coalesce({column}, '(none)') AS key, CAST(sum(amount) AS DOUBLE) AS won
+        SELECT coalesce(CAST({column} AS VARCHAR), '(none)') AS key, CAST(sum(amount) AS DOUBLE) AS won
         FROM opportunities WHERE is_won AND closed_on <= ? AND created_on > ? AND {owners} GROUP BY ALL
         """,
         [as_of, as_of - dt.timedelta(days=365), *params],

@@ -217,14 +217,13 @@ def patch_marts(duck: duckdb.DuckDBPyConnection, *, as_of: datetime, target: str
         f" OR account_id IN ({_ids('accounts')})" + (by_dims.format(t="opportunities") if dims_changed else ""),
     )
 
-    _run(duck, "CREATE OR REPLACE TEMP TABLE touched_leads AS SELECT CAST(id AS VARCHAR) AS id FROM affected_leads")
+    _run(duck, "CREATE OR REPLACE TEMP TABLE touched_leads AS SELECT id FROM affected_leads")
     _run(
         duck,
-        "CREATE OR REPLACE TEMP TABLE touched_opportunities AS "
-        "SELECT CAST(id AS VARCHAR) AS id FROM affected_opportunities",
+        "CREATE OR REPLACE TEMP TABLE touched_opportunities AS SELECT id FROM affected_opportunities",
     )
     _shadow(duck, "leads", "id IN (SELECT id FROM affected_leads)")
-    _run(duck, f"DELETE FROM {target}.main.leads WHERE lead_id IN (SELECT CAST(id AS VARCHAR) FROM affected_leads)")
+    _run(duck, f"DELETE FROM {target}.main.leads WHERE lead_id IN (SELECT id FROM affected_leads)")
     _run(duck, f"INSERT INTO {target}.main.leads BY NAME {model_sql('leads')}")
     _unshadow(duck, "leads")
 
@@ -238,13 +237,12 @@ def patch_marts(duck: duckdb.DuckDBPyConnection, *, as_of: datetime, target: str
     _run(
         duck,
         f"CREATE OR REPLACE TEMP TABLE previous_intervals AS SELECT * FROM {target}.main.opportunity_history "
-        "WHERE opportunity_id IN (SELECT CAST(id AS VARCHAR) FROM affected_opportunities)",
+        "WHERE opportunity_id IN (SELECT id FROM affected_opportunities)",
     )
     for mart in ("opportunities", "stage_changes", "opportunity_history"):
         _run(
             duck,
-            f"DELETE FROM {target}.main.{mart} "
-            "WHERE opportunity_id IN (SELECT CAST(id AS VARCHAR) FROM affected_opportunities)",
+            f"DELETE FROM {target}.main.{mart} WHERE opportunity_id IN (SELECT id FROM affected_opportunities)",
         )
         _run(duck, f"INSERT INTO {target}.main.{mart} BY NAME {model_sql(mart)}")
     _unshadow(duck, "opportunities", "opportunity_stage_history")
@@ -265,7 +263,7 @@ def patch_marts(duck: duckdb.DuckDBPyConnection, *, as_of: datetime, target: str
             duck,
             "CREATE OR REPLACE TEMP VIEW pipeline_intervals AS "
             f"SELECT *, 1 AS weight FROM {target}.main.opportunity_history "
-            "WHERE opportunity_id IN (SELECT CAST(id AS VARCHAR) FROM affected_opportunities) "
+            "WHERE opportunity_id IN (SELECT id FROM affected_opportunities) "
             "UNION ALL SELECT *, -1 AS weight FROM previous_intervals",
         )
         _run(duck, f"CREATE OR REPLACE TEMP TABLE pipeline_change AS {model_sql('pipeline_daily')}")

@@ -11,7 +11,7 @@ WITH recorded AS (
         row_number() OVER (PARTITION BY h.opportunity_id ORDER BY h.changed_at DESC, h.created_at DESC, h.id DESC)
             AS newest_first,
         h.created_at AS recorded_at,
-        CAST(h.id AS VARCHAR) AS tiebreak,
+        h.id AS tiebreak,
         0 AS is_current_state
     FROM stg_opportunity_stage_history AS h
     JOIN stg_opportunities AS o ON o.id = h.opportunity_id
@@ -28,7 +28,7 @@ current_state AS (
         o.expected_close_date AS expected_close_on,
         0 AS newest_first,
         o.updated_at AS recorded_at,
-        '' AS tiebreak,
+        CAST(NULL AS UUID) AS tiebreak,
         1 AS is_current_state
     FROM stg_opportunities AS o
     LEFT JOIN recorded AS r ON r.opportunity_id = o.id AND r.newest_first = 1
@@ -56,7 +56,7 @@ intervals AS (
     FROM distinct_states AS s
 )
 SELECT
-    CAST(i.opportunity_id AS VARCHAR) AS opportunity_id,
+    i.opportunity_id AS opportunity_id,
     i.valid_from_at,
     i.valid_to_at,
     i.stage,
@@ -64,9 +64,9 @@ SELECT
     i.expected_close_on,
     CAST(CASE WHEN i.valid_to_at IS NULL THEN coalesce(o.probability, sd.probability) ELSE sd.probability END / 100.0
          AS DOUBLE) AS probability,
-    CAST(o.owner_id AS VARCHAR) AS owner_id,
-    CAST(u.team_id AS VARCHAR) AS team_id,
-    CAST(o.territory_id AS VARCHAR) AS territory_id,
+    o.owner_id AS owner_id,
+    u.team_id AS team_id,
+    o.territory_id AS territory_id,
     sd.is_open
 FROM intervals AS i
 JOIN stg_opportunities AS o ON o.id = i.opportunity_id

@@ -1,14 +1,14 @@
 -- stage_changes — one row per row of opportunity_stage_history
 SELECT
-    CAST(h.id AS VARCHAR) AS stage_change_id,
-    CAST(h.opportunity_id AS VARCHAR) AS opportunity_id,
+    h.id AS stage_change_id,
+    h.opportunity_id AS opportunity_id,
     h.from_stage,
     h.to_stage,
     h.amount,
     h.expected_close_date AS expected_close_on,
     h.changed_at,
     utc_date(h.changed_at) AS changed_on,
-    CAST(h.changed_by_id AS VARCHAR) AS changed_by_id,
+    h.changed_by_id AS changed_by_id,
     h.reason,
     h.from_stage IS DISTINCT FROM h.to_stage AS is_stage_change,
     coalesce(fr.stage_rank > tr.stage_rank, false) AS is_backward,

@@ -1,6 +1,6 @@
 -- territories — one row per territory
 SELECT
-    CAST(t.id AS VARCHAR) AS territory_id,
+    t.id AS territory_id,
     t.name,
     t.region,
     t.priority,

@@ -66,3 +66,20 @@ def test_metrics_reconcile_with_postgresql_after_a_full_refresh(clean_db, databa
 
     today = dt.datetime.now(dt.UTC).date()
     assert pipeline_on(today, con=warehouse_path)["amount"][0] == pytest.approx(sum(open_by_stage.values()))
+
+    # id filters (owner, team, territory, the viewer's visible owners) against the warehouse's UUID columns
+    with clean_db.connect() as conn:
+        owner, team, territory, amount = conn.execute(
+            text(
+                "SELECT o.owner_id::text, u.team_id::text, o.territory_id::text, sum(o.amount)::float "
+                "FROM opportunities o JOIN users u ON u.id = o.owner_id "
+                "WHERE o.stage NOT IN ('closed_won', 'closed_lost') AND o.territory_id IS NOT NULL "
+                "AND u.team_id IS NOT NULL GROUP BY 1, 2, 3 ORDER BY 4 DESC LIMIT 1"
+            )
+        ).one()
+    narrowed = MetricFilter(owner_ids=(owner,), team_ids=(team,), territory_ids=(territory,))
+    assert open_pipeline_by_stage(narrowed, con=warehouse_path)["amount"].sum() == pytest.approx(amount)
+    seen_by_owner = MetricFilter(territory_ids=(territory,), visible_owner_ids=(owner,))
+    assert open_pipeline_by_stage(seen_by_owner, con=warehouse_path)["amount"].sum() == pytest.approx(amount)
+    unknown = MetricFilter(owner_ids=("not-a-user-id",))  # e.g. a hand-edited URL: matches nothing, no error
+    assert not open_pipeline_by_stage(unknown, con=warehouse_path)["amount"].sum()

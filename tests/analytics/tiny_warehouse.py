@@ -2,6 +2,9 @@
 
 Stage history is given per deal as events; stage_changes, opportunity_history and pipeline_daily are
 derived from it the way the contract describes, so the metrics can be checked by hand.
+One departure: ids are short readable names ("ann", "o1") in VARCHAR columns, where the ETL writes UUIDs,
+so the expectations stay readable; the UUID columns are exercised on ETL-built warehouses
+(tests/analytics/test_etl_reconciliation.py, tests/etl, tests/pages).
 """
 
 from __future__ import annotations

@@ -74,9 +74,9 @@ def test_leads_mart_has_one_row_per_lead_with_names_and_conversion(crm_data, dat
     jan = dt.date(2025, 1, 1)
     common = ("Rob Rep", "Team North")
     assert rows == [
-        (str(LEAD_1), "John Doe", *common, "EMEA", False, jan, jan, None),
-        (str(LEAD_2), "anon@example.com", *common, None, False, dt.date(2025, 1, 2), jan, None),
-        (str(LEAD_3), "Ada Won", *common, "EMEA", True, dt.date(2025, 1, 3), jan, pytest.approx(1.9583, abs=1e-3)),
+        (LEAD_1, "John Doe", *common, "EMEA", False, jan, jan, None),
+        (LEAD_2, "anon@example.com", *common, None, False, dt.date(2025, 1, 2), jan, None),
+        (LEAD_3, "Ada Won", *common, "EMEA", True, dt.date(2025, 1, 3), jan, pytest.approx(1.9583, abs=1e-3)),
     ]
 
 
@@ -89,7 +89,7 @@ def test_opportunities_mart_derives_state_probability_and_history_counts(crm_dat
         "stage_entered_at, closed_on, count_close_date_pushes, count_amount_changes, account_name "
         "FROM opportunities ORDER BY opportunity_id",
     )
-    assert won[0] == str(OPP_WON) and open_[0] == str(OPP_OPEN)
+    assert won[0] == OPP_WON and open_[0] == OPP_OPEN
     assert won[1:7] == ("referral", False, True, 1.0, Decimal("0.00"), "closed")
     assert won[7] == dt.datetime(2025, 1, 20, 12, tzinfo=dt.UTC)
     assert won[8:12] == (dt.date(2025, 1, 20), 1, 1, "Acme")
@@ -112,9 +112,9 @@ def test_stage_changes_and_dimensions_follow_their_grain(crm_data, database_url,
     assert query(warehouse_path, "SELECT name, manager_name FROM teams") == [("Team North", "Maya Manager")]
     assert query(warehouse_path, "SELECT count(*), count(DISTINCT user_id) FROM users") == [(2, 2)]
     assert query(warehouse_path, "SELECT user_id, quarter_start_on, quarter_end_on, amount FROM quotas") == [
-        (str(REP), dt.date(2025, 1, 1), dt.date(2025, 3, 31), Decimal("50000.00"))
+        (REP, dt.date(2025, 1, 1), dt.date(2025, 3, 31), Decimal("50000.00"))
     ]
-    assert query(warehouse_path, "SELECT territory_id, region FROM territories") == [(str(TERRITORY), "europe")]
+    assert query(warehouse_path, "SELECT territory_id, region FROM territories") == [(TERRITORY, "europe")]
 
 
 def test_pipeline_history_answers_what_was_open_on_a_past_day(crm_data, database_url, warehouse_path):
@@ -135,11 +135,11 @@ def test_pipeline_history_answers_what_was_open_on_a_past_day(crm_data, database
             f"SELECT stage, count_open, amount FROM pipeline_daily WHERE snapshot_on = DATE '{day}' ORDER BY stage",
         )
 
-    assert open_on("2025-01-05") == [(str(OPP_WON), "prospecting", Decimal("1000.00"))]
+    assert open_on("2025-01-05") == [(OPP_WON, "prospecting", Decimal("1000.00"))]
     assert daily("2025-01-05") == [("prospecting", 1, Decimal("1000.00"))]
     assert open_on("2025-01-15") == [
-        (str(OPP_WON), "proposal", Decimal("1500.00")),
-        (str(OPP_OPEN), "proposal", Decimal("800.00")),
+        (OPP_WON, "proposal", Decimal("1500.00")),
+        (OPP_OPEN, "proposal", Decimal("800.00")),
     ]
     assert daily("2025-01-15") == [("proposal", 2, Decimal("2300.00"))]
     assert daily("2025-01-25") == [("proposal", 1, Decimal("800.00"))]
@@ -191,8 +191,8 @@ def test_incremental_result_equals_a_full_rebuild(crm_data, database_url, wareho
     )
     refresh(url=database_url, warehouse_path=warehouse_path)
     assert query(warehouse_path, "SELECT opportunity_id, count(*) FROM stage_changes GROUP BY ALL ORDER BY ALL") == [
-        (str(OPP_WON), 2),
-        (str(OPP_OPEN), 2),
+        (OPP_WON, 2),
+        (OPP_OPEN, 2),
     ]
     sql(crm_data, f"UPDATE users SET name = 'Robert Rep' WHERE id = '{REP}'")  # a dimension every mart shows
     sql(crm_data, "UPDATE teams SET name = 'Team Polar'")
