@@ -19,6 +19,7 @@ class Column:
     name: str
     pg_type: str
     duck_type: str
+    scale: int | None = None  # numeric columns: digits after the point (sent as a scaled integer)
 
 
 @dataclass(frozen=True)
@@ -43,7 +44,7 @@ def _column(name: str, sa_type: object) -> Column:
     if isinstance(sa_type, JSONB):
         return Column(name, "jsonb", "VARCHAR")
     if isinstance(sa_type, Numeric):
-        return Column(name, "numeric", f"DECIMAL({sa_type.precision}, {sa_type.scale})")
+        return Column(name, "numeric", f"DECIMAL({sa_type.precision}, {sa_type.scale})", scale=sa_type.scale)
     if isinstance(sa_type, DateTime):
         return Column(name, "timestamptz" if sa_type.timezone else "timestamp", "TIMESTAMPTZ")
     if isinstance(sa_type, Date):
