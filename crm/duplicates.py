@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from crm import audit
 from crm.actors import Actor
 from crm.errors import DomainError, ValidationFailed
-from crm.leads import EDITABLE_FIELDS, SCORE_FIELDS, lead_values
+from crm.leads import EDITABLE_FIELDS, SCORE_FIELDS, SEARCH_EXPRESSION, lead_values
 from crm.permissions import ensure_can_edit, ensure_can_write
 from crm.scoring import calculate_score
 from models import Lead, Opportunity
@@ -28,6 +28,9 @@ from models import Lead, Opportunity
 # Expressions indexed by migration 0002 (keep the text identical).
 PHONE_DIGITS_EXPRESSION = "regexp_replace(leads.phone, '[^0-9]', '', 'g')"
 EMAIL_LOWER_EXPRESSION = "lower(leads.email)"
+# Near-identical emails are found through the search trigram index: leads whose search text holds something
+# like the email (word similarity at least this; the match score then compares the emails themselves).
+EMAIL_WORD_SIMILARITY = 0.6
 MERGEABLE_FIELDS: tuple[str, ...] = EDITABLE_FIELDS
 EMAIL_SIMILARITY = 0.8
 
@@ -93,14 +96,15 @@ def find_possible_duplicates(
     if phone:
         conds.append(literal_column(PHONE_DIGITS_EXPRESSION) == phone)
     if email and "@" in email:
-        conds.append(literal_column(EMAIL_LOWER_EXPRESSION).op("%")(email.lower()))
+        conds.append(literal_column(SEARCH_EXPRESSION).op("%>")(email.lower()))
     if not conds:
         return []
     stmt = select(Lead).where(or_(*conds))
     if exclude_id is not None:
         stmt = stmt.where(Lead.id != exclude_id)
-    # pg_trgm's `%` uses this threshold; set for this transaction only.
-    session.execute(select(func.set_config("pg_trgm.similarity_threshold", str(EMAIL_SIMILARITY - 0.2), True)))
+    if email and "@" in email:  # closest emails first; pg_trgm's `%>` threshold, for this transaction only
+        stmt = stmt.order_by(literal_column(EMAIL_LOWER_EXPRESSION).op("<->")(email.lower()))
+        session.execute(select(func.set_config("pg_trgm.word_similarity_threshold", str(EMAIL_WORD_SIMILARITY), True)))
     rows = list(session.scalars(stmt.limit(limit * 5)))
 
     candidates: list[DuplicateCandidate] = []

@@ -167,8 +167,7 @@ class Lead(Base):
         Index("ix_leads_updated_at", "updated_at"),
         # Substring search on name, email and company (LIKE '%q%' served by trigrams); see crm.leads.
         Index("ix_leads_search_trgm", text(f"({LEAD_SEARCH_EXPRESSION}) gin_trgm_ops"), postgresql_using="gin"),
-        # Duplicate checks: near-identical email, same phone digits, same name and company.
-        Index("ix_leads_email_trgm", text("(lower(email)) gin_trgm_ops"), postgresql_using="gin"),
+        # Duplicate checks: same phone digits, same name and company (near-identical email: the search index).
         Index("ix_leads_phone_digits", text("(regexp_replace(phone, '[^0-9]', '', 'g'))")),
         Index("ix_leads_name_company", text("lower(last_name)"), text("lower(company)")),
         # Default sort (hottest first), overall, per owner and per status.
