@@ -74,7 +74,11 @@ def visible_owner_ids(viewer: Viewer, *, con: Source = None) -> tuple[str, ...] 
 
 def filter_options(visible: tuple[str, ...] | None = None, *, con: Source = None) -> dict[str, pl.DataFrame]:
     """Choices for the filter panel: territories, teams, owners (within ``visible``) and lead sources."""
-    owner_cond, params = ("TRUE", []) if visible is None else ("user_id IN (SELECT unnest(?::UUID[]))", [list(visible)])
+    owner_cond, params = (
+        ("TRUE", [])
+        if visible is None
+        else ("CAST(user_id AS VARCHAR) IN (SELECT unnest(?::VARCHAR[]))", [list(visible)])
+    )
     return {
         "territories": run("SELECT territory_id AS id, name AS label FROM territories ORDER BY name", con=con),
         "teams": run("SELECT team_id AS id, name AS label FROM teams ORDER BY name", con=con),

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import uuid
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
@@ -104,24 +103,13 @@ class MetricFilter:
         if source:
             sets.append(("source", self.sources))
         for column, values in sets:
-            if values:
-                kind = "UUID" if column.endswith("_id") else "VARCHAR"
-                # ids come from URLs: one that is not a UUID matches nothing (as an unknown id does)
-                listed = [v for v in values if kind == "VARCHAR" or _is_uuid(v)]
-                parts.append(f"{prefix}{column} IN (SELECT unnest(?::{kind}[]))")
-                params.append(listed)
+            if values:  # compared as text: ids (UUID columns) come from URLs, where any string may appear
+                parts.append(f"CAST({prefix}{column} AS VARCHAR) IN (SELECT unnest(?::VARCHAR[]))")
+                params.append(list(values))
         if self.visible_owner_ids is not None:
-            parts.append(f"{prefix}owner_id IN (SELECT unnest(?::UUID[]))")
+            parts.append(f"CAST({prefix}owner_id AS VARCHAR) IN (SELECT unnest(?::VARCHAR[]))")
             params.append(list(self.visible_owner_ids))
         return (" AND ".join(parts) or "TRUE"), params
-
-
-def _is_uuid(value: str) -> bool:
-    try:
-        uuid.UUID(str(value))
-    except ValueError:
-        return False
-    return True
 
 
 ALL = MetricFilter()

@@ -146,7 +146,7 @@ def _won_last_year(
     owners, params = (
         ("TRUE", [])
         if visible_owner_ids is None
-        else ("owner_id IN (SELECT unnest(?::UUID[]))", [list(visible_owner_ids)])
+        else ("CAST(owner_id AS VARCHAR) IN (SELECT unnest(?::VARCHAR[]))", [list(visible_owner_ids)])
     )
     return run(
         f"""
