@@ -172,7 +172,7 @@ def patch_marts(duck: duckdb.DuckDBPyConnection, *, as_of: datetime, target: str
     Row-level marts (leads, opportunities, stage_changes, opportunity_history) get their affected keys
     deleted and re-inserted from the merged staging views: a lead is affected when it changed or its owner,
     the owner's team or its territory changed; an opportunity when it, its stage history, its lead, account,
-    owner, team or territory changed. Clock-dependent columns of open deals are refreshed; the aggregate and
+    owner, team or territory changed. The open deals' clock-dependent columns are refreshed; the aggregate and
     dimension marts are rebuilt whole, except pipeline_daily, which gets the change of the touched deals
     added (rebuilt whole on the first run of a new UTC day, when every open deal gains a day).
     """
@@ -252,11 +252,6 @@ def patch_marts(duck: duckdb.DuckDBPyConnection, *, as_of: datetime, target: str
         f"UPDATE {target}.main.opportunities SET "
         "days_in_stage = epoch(getvariable('as_of') - stage_entered_at) / 86400.0, "
         "days_open = epoch(getvariable('as_of') - created_at) / 86400.0 WHERE is_open",
-    )
-    _run(
-        duck,
-        f"UPDATE {target}.main.stage_changes SET days_in_stage = epoch(getvariable('as_of') - changed_at) / 86400.0 "
-        "WHERE valid_to_at IS NULL",
     )
     if same_day:  # add the change: new intervals of the touched deals at +1, their previous ones at -1
         _run(

@@ -13,7 +13,8 @@ SELECT
     h.from_stage IS DISTINCT FROM h.to_stage AS is_stage_change,
     coalesce(fr.stage_rank > tr.stage_rank, false) AS is_backward,
     lead(h.changed_at) OVER w AS valid_to_at,
-    epoch(coalesce(lead(h.changed_at) OVER w, getvariable('as_of')) - h.changed_at) / 86400.0 AS days_in_stage
+    -- finished visits only: the current stage's days are opportunities.days_in_stage (no clock in this mart)
+    epoch(lead(h.changed_at) OVER w - h.changed_at) / 86400.0 AS days_in_stage
 FROM stg_opportunity_stage_history AS h
 LEFT JOIN stage_defaults AS fr ON fr.stage = h.from_stage
 LEFT JOIN stage_defaults AS tr ON tr.stage = h.to_stage

@@ -89,7 +89,7 @@ def query(path: Path, statement: str) -> list[tuple[Any, ...]]:
 
 
 STABLE_COLUMNS_SQL = "SELECT * EXCLUDE ({}) FROM {} ORDER BY ALL"
-TIME_DEPENDENT = {"opportunities": "days_in_stage, days_open", "stage_changes": "days_in_stage"}
+TIME_DEPENDENT = {"opportunities": "days_in_stage, days_open"}
 
 
 def mart_contents(path: Path, marts: tuple[str, ...]) -> dict[str, list[tuple[Any, ...]]]:
