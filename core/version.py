@@ -1,3 +1,3 @@
 """The product's version: the one place it is defined (semver)."""
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
