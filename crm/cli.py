@@ -9,6 +9,7 @@ from pathlib import Path
 
 from core.errors import ConfigError
 from crm.errors import DomainError
+from crm.importing.fields import ENTITIES
 from models.domain import ROLES
 
 
@@ -38,8 +39,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     seed.add_argument("--if-empty", action="store_true", help="do nothing when the database already has leads")
 
-    imp = sub.add_parser("import", help="import leads or opportunities from a CSV file")
-    imp.add_argument("entity", choices=("leads", "opportunities"))
+    imp = sub.add_parser("import", help="import leads, opportunities or accounts from a CSV file")
+    imp.add_argument("entity", choices=ENTITIES)
     imp.add_argument("file", type=Path, metavar="FILE.csv")
     imp.add_argument("--mapping", type=Path, metavar="MAPPING.json")
     imp.add_argument("--dry-run", action="store_true", help="validate and report, change nothing")

@@ -1,4 +1,4 @@
-"""Import: upload a CSV of leads or opportunities, map its columns, preview, rehearse, then import."""
+"""Import: upload a CSV of leads, opportunities or accounts, map its columns, preview, rehearse, then import."""
 
 from __future__ import annotations
 
@@ -15,7 +15,11 @@ if not user.can_write:
     st.stop()
 
 entity = st.radio(
-    "What the file holds", ("leads", "opportunities"), horizontal=True, key="import_entity", format_func=str.title
+    "What the file holds",
+    ("leads", "opportunities", "accounts"),
+    horizontal=True,
+    key="import_entity",
+    format_func=str.title,
 )
 left, right = st.columns(2)
 upload = left.file_uploader("CSV file", type=["csv"], key="import_file")

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from crm import audit
 from crm.actors import Actor
 from crm.errors import DomainError
+from crm.importing.accounts import AccountWriter
 from crm.importing.fields import FIELDS
 from crm.importing.leads import LeadWriter
 from crm.importing.mapping import (
@@ -37,6 +38,11 @@ from crm.importing.values import DateReader, day_month_evidence, is_day_month_da
 from crm.permissions import editable_owner_ids, ensure_can_write
 
 DEFAULT_BATCH_SIZE = 20_000
+WRITERS: dict[str, type[LeadWriter] | type[OpportunityWriter] | type[AccountWriter]] = {
+    "leads": LeadWriter,
+    "opportunities": OpportunityWriter,
+    "accounts": AccountWriter,
+}
 Progress = Callable[[int, int | None], None]
 MappingSource = Mapping | dict[str, Any] | str | Path | None
 
@@ -105,7 +111,7 @@ def import_csv(
     progress: Progress | None = None,
     batch_size: int = DEFAULT_BATCH_SIZE,
 ) -> ImportReport:
-    """Import leads or opportunities from a CSV; all-or-nothing unless ``skip_bad_rows``; dry runs roll back.
+    """Import leads, opportunities or accounts from a CSV; all-or-nothing unless ``skip_bad_rows``; dry runs roll back.
 
     With an Engine the import is its own transaction (committed when kept). With a Session it runs in a
     savepoint of the caller's transaction, released when kept; the caller commits.
@@ -137,7 +143,7 @@ def import_csv(
             if actor is not None:
                 ensure_can_write(actor)
             ctx = _context(session, report, plan, parser, actor)
-            writer = LeadWriter(ctx) if entity == "leads" else OpportunityWriter(ctx)
+            writer = WRITERS[entity](ctx)
             with _database_errors():
                 try:
                     for batch in chain([first] if first else [], batches):

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from models.domain import LEAD_STATUSES, STAGES
 
-ENTITIES: tuple[str, ...] = ("leads", "opportunities")
+ENTITIES: tuple[str, ...] = ("leads", "opportunities", "accounts")
 
 
 @dataclass(frozen=True)
@@ -54,5 +54,26 @@ OPPORTUNITY_FIELDS: dict[str, FieldSpec] = {
     "lead_email": FieldSpec("email", 320),
 }
 
-FIELDS: dict[str, dict[str, FieldSpec]] = {"leads": LEAD_FIELDS, "opportunities": OPPORTUNITY_FIELDS}
-KEYS: dict[str, tuple[str, ...]] = {"leads": ("email", "external_id"), "opportunities": ("external_id",)}
+ACCOUNT_FIELDS: dict[str, FieldSpec] = {
+    "name": FieldSpec("text", 200),
+    "external_id": FieldSpec("text", 120),
+    "domain": FieldSpec("text", 200),
+    "industry": FieldSpec("text", 80),
+    "employee_count": FieldSpec("int"),
+    "annual_revenue": FieldSpec("money"),
+    # exports often give revenue in millions (Maven's accounts.csv): stored times 1,000,000
+    "annual_revenue_millions": FieldSpec("money"),
+    "country": FieldSpec("text", 80),
+    "owner_email": FieldSpec("email", 320),
+}
+
+FIELDS: dict[str, dict[str, FieldSpec]] = {
+    "leads": LEAD_FIELDS,
+    "opportunities": OPPORTUNITY_FIELDS,
+    "accounts": ACCOUNT_FIELDS,
+}
+KEYS: dict[str, tuple[str, ...]] = {
+    "leads": ("email", "external_id"),
+    "opportunities": ("external_id",),
+    "accounts": ("name",),  # case-insensitive, as opportunities find their account
+}

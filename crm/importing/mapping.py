@@ -104,8 +104,8 @@ def _parse_mapping(data: Any) -> Mapping:
     if not isinstance(defaults, dict):
         raise InvalidMapping('"defaults" must map fields to values: {"source": "import"}', field="defaults")
     key = data.get("key")
-    if key is not None and key not in ("email", "external_id"):
-        raise InvalidMapping('"key" must be "email" or "external_id"', field="key")
+    if key is not None and key not in ("email", "external_id", "name"):
+        raise InvalidMapping('"key" must be "email", "external_id" or "name" (accounts)', field="key")
     date_order = data.get("date_order")
     if date_order is not None and date_order not in DATE_ORDERS:
         raise InvalidMapping('"date_order" must be "dmy" (31/12/2024) or "mdy" (12/31/2024)', field="date_order")
@@ -201,6 +201,8 @@ def bind_columns(mapping: Mapping, entity: str, header: list[str], *, explicit: 
 def _default_key(entity: str, indexes: dict[str, int]) -> str:
     if entity == "leads" and "email" in indexes:
         return "email"
+    if entity == "accounts":
+        return "name"
     return "external_id"
 
 

@@ -11,7 +11,11 @@ from typing import Any
 from crm.importing.fields import FieldSpec
 
 CENT = Decimal("0.01")
-MONEY_LIMITS: dict[str, Decimal] = {"amount": Decimal("1e12"), "annual_revenue": Decimal("1e14")}
+MONEY_LIMITS: dict[str, Decimal] = {
+    "amount": Decimal("1e12"),
+    "annual_revenue": Decimal("1e14"),
+    "annual_revenue_millions": Decimal("1e8"),
+}
 INT_MAX = 2_147_483_647
 EMAIL_SHAPE = re.compile(r"^[^@\s,;<>\"']+@[^@\s,;<>\"']+\.[^@\s,;<>\"'.][^@\s,;<>\"']*$")
 THOUSANDS = re.compile(r"^-?\d{1,3}(,\d{3})+(\.\d+)?$")

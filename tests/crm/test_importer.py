@@ -518,3 +518,54 @@ def test_a_rep_owns_the_leads_they_import_and_cannot_overwrite_other_reps_leads(
     stored = leads(clean_db)
     assert stored["new.lead@example.com"]["owner_id"] == rep.id
     assert stored["john.doe@example.com"]["company"] == "Acme Corp"
+
+
+def test_accounts_import_by_name_fills_details_and_keeps_other_reps_accounts(clean_db: Engine) -> None:
+    first = (
+        b"name,industry,annual_revenue_millions,employee_count,country\n"
+        b"Acme Corp,software,12.5,120,Germany\n"
+        b"Globex,retail,,40,US\n"
+    )
+    report = import_csv(engine_or_session=clean_db, entity="accounts", source=first)
+    assert (report.inserted, report.error_count) == (2, 0)
+    rows = "SELECT name, industry, annual_revenue, employee_count, country FROM accounts ORDER BY name"
+    with clean_db.connect() as conn:
+        assert [tuple(r) for r in conn.execute(text(rows))] == [
+            ("Acme Corp", "software", Decimal("12500000.00"), 120, "Germany"),
+            ("Globex", "retail", None, 40, "US"),
+        ]
+
+    # matched case-insensitively; blanks keep what is stored; bad cells name row, field and reason
+    second = (
+        b"name,industry,annual_revenue_millions,employee_count\nACME CORP,,13,\nGlobex,retail,-1,40\nacme corp,x,1,1\n"
+    )
+    bad = import_csv(engine_or_session=clean_db, entity="accounts", source=second)
+    assert not bad.committed
+    assert [(e.row_number, e.field) for e in bad.errors] == [(3, "annual_revenue_millions"), (4, "name")]
+    assert "duplicate name: also in row 2" in bad.errors[1].reason
+    fixed = import_csv(engine_or_session=clean_db, entity="accounts", source=second, skip_bad_rows=True)
+    assert (fixed.updated, fixed.rows_rejected) == (1, 2)
+    with clean_db.connect() as conn:
+        assert tuple(conn.execute(text(rows)).first()) == (
+            "Acme Corp",
+            "software",
+            Decimal("13000000.00"),
+            120,
+            "Germany",
+        )
+
+    with session_factory(clean_db).begin() as session:
+        other = create_user(
+            session=session,
+            data=NewUser(email="other@corp.example", password="long-enough-password", role="rep"),
+            actor=SYSTEM_ACTOR,
+        )
+        rep = Actor(id=other.id, email=other.email, name=other.name, role="rep")
+    mine = import_csv(engine_or_session=clean_db, entity="accounts", source=b"name\nInitech\n", actor=rep)
+    assert mine.inserted == 1
+    theirs = import_csv(engine_or_session=clean_db, entity="accounts", source=b"name,country\nGlobex,FR\n", actor=rep)
+    assert theirs.error_count == 1 and "permission denied" in theirs.errors[0].reason
+    with clean_db.connect() as conn:
+        owner = conn.execute(text("SELECT owner_id FROM accounts WHERE name = 'Initech'")).scalar_one()
+        assert owner == rep.id
+        assert conn.execute(text("SELECT country FROM accounts WHERE name = 'Globex'")).scalar_one() == "US"

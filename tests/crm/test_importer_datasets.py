@@ -107,3 +107,40 @@ def test_x_education_leads_import_9240_leads_with_38_54_percent_converted(clean_
         clean_db, "SELECT round(avg((status = 'converted')::int) * 100, 1) FROM leads WHERE source = 'Reference'"
     )
     assert reference == Decimal("91.8")
+
+
+def test_maven_accounts_then_opportunities_give_every_named_deal_its_account_details(clean_db: Engine) -> None:
+    folder = DATASETS / "maven_crm_sales_opportunities"
+    accounts = import_csv(
+        engine_or_session=clean_db,
+        entity="accounts",
+        source=folder / "accounts.csv",
+        mapping=EXAMPLES / "maven_accounts.json",
+    )
+    assert (accounts.rows_read, accounts.inserted, accounts.error_count) == (85, 85, 0), accounts.errors[:5]
+    assert "columns not imported: year_established, subsidiary_of" in accounts.notes
+    acme = text(
+        "SELECT industry, annual_revenue, employee_count, country FROM accounts WHERE name = 'Acme Corporation'"
+    )
+    with clean_db.connect() as conn:
+        assert tuple(conn.execute(acme).one()) == ("technology", Decimal("1100040000.00"), 2822, "United States")
+    assert scalar(clean_db, "SELECT count(*) FROM accounts WHERE industry = 'technolgy'") == 0
+
+    deals = import_csv(
+        engine_or_session=clean_db,
+        entity="opportunities",
+        source=folder / "sales_pipeline.csv",
+        mapping=EXAMPLES / "maven_opportunities.json",
+    )
+    assert (deals.inserted, deals.error_count) == (8800, 0)
+    assert scalar(clean_db, "SELECT count(*) FROM accounts") == 85  # found by name, none created
+    named = "SELECT count(*) FROM opportunities o JOIN accounts a ON a.id = o.account_id WHERE a.industry IS NOT NULL"
+    assert scalar(clean_db, named) == 8800 - 1425  # every deal with an account (SOURCE.md: 1,425 have none)
+
+    again = import_csv(
+        engine_or_session=clean_db,
+        entity="accounts",
+        source=folder / "accounts.csv",
+        mapping=EXAMPLES / "maven_accounts.json",
+    )
+    assert (again.inserted, again.updated, again.unchanged) == (0, 0, 85)
