@@ -226,13 +226,24 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
 }
 
 
+# Where a field's usual headers differ by entity (an account's name is its "Account" column).
+ENTITY_SYNONYMS: dict[str, dict[str, tuple[str, ...]]] = {
+    "accounts": {
+        "name": ("account", "account_name", "company", "company_name", "organization"),
+        "industry": ("sector",),
+        "country": ("office_location", "location"),
+    },
+}
+
+
 def suggest_columns(header: list[str], entity: str) -> dict[str, str]:
     """A starting ``columns`` mapping for the Import page: exact and common-synonym header matches."""
     fields = FIELDS[entity]
+    synonyms = SYNONYMS | ENTITY_SYNONYMS.get(entity, {})
     by_norm = {_norm_header(h).replace("_", ""): h for h in header if h.strip()}
     suggestion: dict[str, str] = {}
     for name in fields:
-        for candidate in (name, *SYNONYMS.get(name, ())):
+        for candidate in (name, *synonyms.get(name, ())):
             candidate = candidate.replace("_", "")
             if candidate in by_norm and by_norm[candidate] not in suggestion.values():
                 suggestion[name] = by_norm[candidate]

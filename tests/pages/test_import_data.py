@@ -78,3 +78,22 @@ def test_an_uploaded_mapping_file_sets_columns_and_defaults(clean_db, people, ap
             "new",
             "webinar",
         )
+
+
+def test_accounts_import_from_the_page_maps_revenue_in_millions(clean_db, people, app_as):
+    at = app_as(people["leo"], "pages/import_data.py")
+    at.radio(key="import_entity").set_value("accounts").run()
+    at = _upload(at, data=b"Account,Sector,Revenue\nAcme Corp,software,12.5\n")
+    assert not at.exception
+    chosen = {s.label: s.value for s in at.selectbox if s.value is not None}
+    assert chosen["name"] == "Account"
+    assert chosen["annual_revenue"] == "Revenue"  # the usual reading; this file gives millions
+    at.selectbox(key=next(s.key for s in at.selectbox if s.label == "annual_revenue")).set_value(None)
+    at.selectbox(key=next(s.key for s in at.selectbox if s.label == "annual_revenue_millions")).set_value("Revenue")
+    at.selectbox(key=next(s.key for s in at.selectbox if s.label == "industry")).set_value("Sector")
+    at.run()
+    at.button(key="import_run").click().run()
+    assert not at.exception
+    with clean_db.connect() as conn:
+        row = conn.execute(text("SELECT name, industry, annual_revenue FROM accounts")).one()
+    assert (row.name, row.industry, float(row.annual_revenue)) == ("Acme Corp", "software", 12_500_000.0)
