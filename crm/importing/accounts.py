@@ -43,17 +43,7 @@ class AccountWriter:
     def write(self, records: list[Record]) -> None:
         """Validate against the database and upsert one batch."""
         ctx = self.ctx
-        fresh: list[Record] = []
-        for record in records:
-            name = record.values.get("name")
-            if name is None:
-                ctx.reject([RowError(record.row_number, "name", "", "name is required: it is the key for accounts")])
-                continue
-            earlier = ctx.first_seen(ctx.seen_keys, name.lower(), record.row_number)
-            if earlier is not None:
-                ctx.reject([RowError(record.row_number, "name", name, f"duplicate name: also in row {earlier}")])
-                continue
-            fresh.append(record)
+        fresh = ctx.keyed(records, "name", str.lower)
         if not fresh:
             return
         with ctx.conn.cursor() as cur:

@@ -105,26 +105,7 @@ class OpportunityWriter:
     def write(self, records: list[Record]) -> None:
         """Validate against the database, merge, and upsert one batch."""
         ctx = self.ctx
-        fresh: list[Record] = []
-        for record in records:
-            external_id = record.values.get("external_id")
-            if external_id is None:
-                ctx.reject([RowError(record.row_number, "external_id", "", "external_id is required: it is the key")])
-                continue
-            earlier = ctx.first_seen(ctx.seen_keys, external_id, record.row_number)
-            if earlier is not None:
-                ctx.reject(
-                    [
-                        RowError(
-                            record.row_number,
-                            "external_id",
-                            external_id,
-                            f"duplicate external_id: also in row {earlier}",
-                        )
-                    ]
-                )
-                continue
-            fresh.append(record)
+        fresh = ctx.keyed(records, "external_id")
         if not fresh:
             return
         existing_by_id, leads_by_ext, leads_by_email = self._lookups(fresh)

@@ -131,6 +131,21 @@ class BatchContext:
         """Whether the actor may change a record owned by ``owner_id``."""
         return self.editable_owners is None or (owner_id is not None and owner_id in self.editable_owners)
 
+    def keyed(self, records: list[Record], key: str, fold: Callable[[str], str] = str) -> list[Record]:
+        """The records that have ``key`` and are its first row in the file; the others are rejected."""
+        fresh: list[Record] = []
+        for record in records:
+            value = record.values.get(key)
+            if value is None:
+                self.reject([RowError(record.row_number, key, "", f"{key} is required: it is the key for this import")])
+                continue
+            earlier = self.first_seen(self.seen_keys, fold(value), record.row_number)
+            if earlier is not None:
+                self.reject([RowError(record.row_number, key, value, f"duplicate {key}: also in row {earlier}")])
+                continue
+            fresh.append(record)
+        return fresh
+
     def first_seen(self, table: dict[int, int], value: str, row_number: int) -> int | None:
         """Remember ``value`` for this file; return the earlier row number when it was seen before."""
         h = hash(value)
