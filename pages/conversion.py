@@ -3,7 +3,7 @@
 import streamlit as st
 
 from ui import charts
-from ui.dashboards import chart, data_table, drilldown, empty_state, metric
+from ui.dashboards import chart, chart_and_table, data_table, drilldown, empty_state, metric
 from ui.dashboards_page import section, start_dashboard
 from ui.format import escape
 from ui.kpi import format_value
@@ -23,10 +23,14 @@ def show_segments(filters) -> None:
     figure = charts.rate_bars(
         segments, rate="conversion_rate", title=title, x_title=dimension.replace("_", " ").title()
     )
-    picked = chart(figure, key=f"conversion_{dimension}_chart")
-    row = data_table(segments, key=f"conversion_{dimension}_table", filename=f"conversion_by_{dimension}", select=True)
-    if row is not None:
-        picked = segments["key"][row]
+    picked = chart_and_table(
+        figure,
+        segments,
+        column="key",
+        chart_key=f"conversion_{dimension}_chart",
+        table_key=f"conversion_{dimension}_table",
+        filename=f"conversion_by_{dimension}",
+    )
     timing = metric("time_to_convert", filters).row(0, named=True)
     st.caption(
         f"Time to convert: median {format_value(timing['median_days'], 'days')}, "
@@ -84,10 +88,14 @@ def show_wins(filters) -> None:
     wins = metric("win_rate", filters, by="source")
     if not empty_state(wins, "No deals closed in this range — widen the dates."):
         figure = charts.rate_bars(wins, rate="win_rate", title="Win rate by source", x_title="Source")
-        source = chart(figure, key="conversion_win_rate")
-        row = data_table(wins, key="conversion_win_rate_table", filename="win_rate_by_source", select=True)
-        if row is not None:
-            source = wins["key"][row]
+        source = chart_and_table(
+            figure,
+            wins,
+            column="key",
+            chart_key="conversion_win_rate",
+            table_key="conversion_win_rate_table",
+            filename="win_rate_by_source",
+        )
         if source is not None:
             drilldown(
                 f"Deals closed in range from {escape(charts.display_label(source))}",

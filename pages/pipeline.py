@@ -6,7 +6,16 @@ import streamlit as st
 
 from analytics.pipeline import deals_behind_change, pipeline_change_summary
 from ui import charts
-from ui.dashboards import chart, data_table, drilldown, empty_state, metric, require_warehouse, stale_deals
+from ui.dashboards import (
+    chart,
+    chart_and_table,
+    data_table,
+    drilldown,
+    empty_state,
+    metric,
+    require_warehouse,
+    stale_deals,
+)
 from ui.dashboards_page import section, start_dashboard
 from ui.format import escape
 from ui.kpi import format_value
@@ -35,10 +44,14 @@ def show_now(filters) -> None:
     segments = by_stage if dimension == "stage" else metric("open_pipeline_by", filters, dimension)
     if empty_state(segments.filter(segments["count_open"] > 0), NO_OPEN):
         return
-    picked = chart(charts.pipeline_by_segment(segments, segment=dimension), key=f"pipeline_{dimension}_chart")
-    row = data_table(segments, key=f"pipeline_{dimension}_table", filename=f"open_pipeline_by_{dimension}", select=True)
-    if row is not None:
-        picked = segments["key"][row]
+    picked = chart_and_table(
+        charts.pipeline_by_segment(segments, segment=dimension),
+        segments,
+        column="key",
+        chart_key=f"pipeline_{dimension}_chart",
+        table_key=f"pipeline_{dimension}_table",
+        filename=f"open_pipeline_by_{dimension}",
+    )
     if not picked:
         st.caption("Click a bar or pick a row to see the deals behind it.")
         return
@@ -89,10 +102,14 @@ def show_changes(filters) -> None:
     if empty_state(changes, "No open deals on either day — pick other dates."):
         return
     summary = pipeline_change_summary(changes)
-    step = chart(charts.change_waterfall(summary), key="pipeline_waterfall")
-    step_row = data_table(summary, key="pipeline_change_summary", filename="pipeline_changes_summary", select=True)
-    if step_row is not None:
-        step = summary["step"][step_row]
+    step = chart_and_table(
+        charts.change_waterfall(summary),
+        summary,
+        column="step",
+        chart_key="pipeline_waterfall",
+        table_key="pipeline_change_summary",
+        filename="pipeline_changes_summary",
+    )
     moved = dict(summary.select("step", "count_deals").rows())
     st.caption(
         f"Close dates pulled in: {moved['pulled_in']} deals · pushed out: {moved['pushed_out']} deals. "

@@ -3,7 +3,7 @@
 import streamlit as st
 
 from ui import charts
-from ui.dashboards import chart, data_table, drilldown, empty_state, metric
+from ui.dashboards import chart_and_table, data_table, drilldown, empty_state, metric
 from ui.dashboards_page import section, start_dashboard
 from ui.format import escape
 
@@ -17,10 +17,14 @@ def show_leaderboard(filters) -> None:
     board = metric("rep_leaderboard", filters)
     if empty_state(board, "No reps with deals or quotas in these filters — widen the dates or clear filters."):
         return
-    picked = chart(charts.attainment_bars(board), key="team_attainment")
-    row = data_table(board, key="team_leaderboard", filename="rep_leaderboard", select=True)
-    if row is not None:
-        picked = board["owner_id"][row]
+    picked = chart_and_table(
+        charts.attainment_bars(board),
+        board,
+        column="owner_id",
+        chart_key="team_attainment",
+        table_key="team_leaderboard",
+        filename="rep_leaderboard",
+    )
     if not picked:
         st.caption("Click a bar or pick a row to see the rep's won deals.")
         return
@@ -62,10 +66,14 @@ def show_durations(filters) -> None:
     durations = metric("stage_duration", filters)
     if empty_state(durations.filter(durations["count_visits"] > 0), "No stage visits ended in this range."):
         return
-    picked = chart(charts.duration_bars(durations), key="team_durations")
-    row = data_table(durations, key="team_durations_table", filename="stage_duration", select=True)
-    if row is not None:
-        picked = durations["stage"][row]
+    picked = chart_and_table(
+        charts.duration_bars(durations),
+        durations,
+        column="stage",
+        chart_key="team_durations",
+        table_key="team_durations_table",
+        filename="stage_duration",
+    )
     if not picked:
         st.caption("Click a bar or pick a row to see the stage visits behind it.")
         return

@@ -217,6 +217,15 @@ def chart(fig: go.Figure, *, key: str) -> str | None:
     return selected_key(event)
 
 
+def chart_and_table(
+    fig: go.Figure, frame: pl.DataFrame, *, column: str, chart_key: str, table_key: str, filename: str
+) -> Any:
+    """A clickable chart above its table (with CSV export): the picked row's ``column``, else the clicked key."""
+    clicked = chart(fig, key=chart_key)
+    row = data_table(frame, key=table_key, filename=filename, select=True)
+    return frame[column][row] if row is not None else clicked
+
+
 def drilldown(title: str, frame: pl.DataFrame, *, key: str) -> None:
     """The records behind an aggregate, under a heading, with CSV export."""
     st.subheader(title)
