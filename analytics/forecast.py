@@ -19,6 +19,7 @@ import polars as pl
 from scipy import sparse
 
 from analytics.deal_features import data_end, won_deal_timing
+from analytics.filters import MetricFilter
 from analytics.model_store import load_model
 from analytics.query import Source, run
 from analytics.team import quarter_bounds
@@ -143,17 +144,32 @@ def run_rate_scope(as_of: dt.date, visible_owner_ids: tuple[str, ...] | None, *,
 def _won_last_year(
     as_of: dt.date, column: str, visible_owner_ids: tuple[str, ...] | None, *, con: Source
 ) -> pl.DataFrame:
-    owners, params = (
-        ("TRUE", [])
-        if visible_owner_ids is None
-        else ("CAST(owner_id AS VARCHAR) IN (SELECT unnest(?::VARCHAR[]))", [list(visible_owner_ids)])
-    )
+    owners, params = MetricFilter(visible_owner_ids=visible_owner_ids).where()
     return run(
         f"""
         SELECT coalesce(CAST({column} AS VARCHAR), '(none)') AS key, CAST(sum(amount) AS DOUBLE) AS won
         FROM opportunities WHERE is_won AND closed_on <= ? AND created_on > ? AND {owners} GROUP BY ALL
         """,
         [as_of, as_of - dt.timedelta(days=365), *params],
+        con=con,
+    )
+
+
+def won_by_month(
+    before: dt.date, months: int, *, visible_owner_ids: tuple[str, ...] | None = None, con: Source = None
+) -> pl.DataFrame:
+    """Won value per UTC close month for the ``months`` months up to ``before`` (the actuals beside a forecast).
+
+    With ``visible_owner_ids`` only those owners' deals count, as in the forecast itself.
+    """
+    owners, params = MetricFilter(visible_owner_ids=visible_owner_ids).where()
+    return run(
+        f"""
+        SELECT CAST(date_trunc('month', closed_on) AS DATE) AS month, CAST(sum(amount) AS DOUBLE) AS won
+        FROM opportunities WHERE is_won AND closed_on <= ? AND closed_on >= ? AND {owners}
+        GROUP BY ALL ORDER BY month
+        """,
+        [before, before - dt.timedelta(days=31 * months), *params],
         con=con,
     )
 

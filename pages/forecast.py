@@ -20,7 +20,8 @@ if model_time is None:
     st.stop()
 
 months = st.segmented_control("Months ahead", [1, 3, 6, 12], default=3, key="forecast_months") or 3
-result = cached_forecast(months, model_time, warehouse_time, visible_owners(user, warehouse_time))
+visible = visible_owners(user, warehouse_time)
+result = cached_forecast(months, model_time, warehouse_time, visible)
 if result.probability_source == "stage fallback":
     st.warning(
         "History is thin (fewer than 200 won or 200 lost deals): win probabilities are stage win rates shrunk "
@@ -33,7 +34,7 @@ st.caption(
     f"P10 ${t['p10']:,.0f} · P90 ${t['p90']:,.0f} — open pipeline × win probability × learned close-date slip, "
     f"plus pipeline not created yet (run rate); {result.simulations:,} simulations, as of {result.as_of}."
 )
-actuals = monthly_actuals(result.as_of, 12, warehouse_time)
+actuals = monthly_actuals(result.as_of, 12, warehouse_time, visible)
 st.plotly_chart(forecast_chart(actuals, result), key="forecast_chart", width="stretch")
 
 st.subheader("Per owner, team and territory")

@@ -9,9 +9,8 @@ import plotly.graph_objects as go
 import polars as pl
 import streamlit as st
 
-from analytics.forecast import Forecast, forecast
+from analytics.forecast import Forecast, forecast, won_by_month
 from analytics.model_store import load_backtest, load_model, load_model_card, model_dir
-from analytics.query import run
 
 TRAIN_HINT = "No model is trained yet: run `python -m analytics train` (and `python -m analytics backtest`)."
 
@@ -39,15 +38,11 @@ def cached_forecast(
 
 
 @st.cache_data(ttl=600, show_spinner=False)
-def monthly_actuals(before: dt.date, months: int, warehouse_time: float) -> pl.DataFrame:
-    """Won value per UTC close month for the ``months`` months up to ``before``."""
-    return run(
-        """
-        SELECT CAST(date_trunc('month', closed_on) AS DATE) AS month, CAST(sum(amount) AS DOUBLE) AS won
-        FROM opportunities WHERE is_won AND closed_on <= ? AND closed_on >= ? GROUP BY ALL ORDER BY month
-        """,
-        [before, before - dt.timedelta(days=31 * months)],
-    )
+def monthly_actuals(
+    before: dt.date, months: int, warehouse_time: float, visible_owner_ids: tuple[str, ...] | None = None
+) -> pl.DataFrame:
+    """Won value per UTC close month for the ``months`` months up to ``before`` (of the visible owners)."""
+    return won_by_month(before, months, visible_owner_ids=visible_owner_ids)
 
 
 def model_card(name: str) -> dict[str, Any] | None:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import polars as pl
 import pytest
 
 from analytics.dimensions import visible_owner_ids
-from analytics.forecast import forecast
+from analytics.forecast import forecast, won_by_month
 from core.settings import get_settings
 from crm.actors import Actor
 
@@ -44,3 +46,11 @@ def test_a_reps_team_and_territory_rows_are_their_own_numbers(tiny, no_saved_mod
     assert rows["team"]["mean"] == pytest.approx(rows["owner"]["mean"])
     assert rows["territory"]["mean"] == pytest.approx(rows["owner"]["mean"])
     assert result.totals["mean"] == pytest.approx(rows["owner"]["mean"])
+
+
+def test_the_actuals_beside_a_reps_forecast_are_their_own_won_deals(tiny):
+    before = dt.date(2026, 4, 30)
+    everyone = won_by_month(before, 12, con=tiny)
+    anns = won_by_month(before, 12, visible_owner_ids=("ann",), con=tiny)
+    assert dict(anns.rows()) == {dt.date(2026, 3, 1): 1000.0}  # o1; Cid's o3 won in April is not hers
+    assert dict(everyone.rows()) == {dt.date(2026, 3, 1): 1000.0, dt.date(2026, 4, 1): 2500.0}
