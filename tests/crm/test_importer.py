@@ -71,6 +71,18 @@ def run(engine: Engine, name: str, entity: str = "leads", **kwargs: Any) -> Any:
 
 
 @pytest.fixture
+def rep(clean_db: Engine) -> Actor:
+    """A rep (other@corp.example) as an importing actor."""
+    with session_factory(clean_db).begin() as session:
+        other = create_user(
+            session=session,
+            data=NewUser(email="other@corp.example", password="long-enough-password", role="rep"),
+            actor=SYSTEM_ACTOR,
+        )
+        return Actor(id=other.id, email=other.email, name=other.name, role="rep")
+
+
+@pytest.fixture
 def routed(clean_db: Engine) -> dict[str, Any]:
     """A North America territory with one rep, so new leads from the US are routed to them."""
     with session_factory(clean_db).begin() as s:
@@ -498,15 +510,8 @@ def test_committed_example_mappings_are_valid(name: str, entity: str) -> None:
 
 
 def test_a_rep_owns_the_leads_they_import_and_cannot_overwrite_other_reps_leads(
-    clean_db: Engine, routed: dict[str, Any]
+    clean_db: Engine, routed: dict[str, Any], rep: Actor
 ) -> None:
-    with session_factory(clean_db).begin() as s:
-        other = create_user(
-            session=s,
-            data=NewUser(email="other@corp.example", password="long-enough-password", role="rep"),
-            actor=SYSTEM_ACTOR,
-        )
-        rep = Actor(id=other.id, email=other.email, name=other.name, role="rep")
     run(clean_db, "leads_basic.csv")  # an admin-less CLI import: John is routed to Rita Rep
     data = b"email,company\njohn.doe@example.com,Changed Inc\nnew.lead@example.com,Mine Ltd\n"
 
@@ -520,7 +525,7 @@ def test_a_rep_owns_the_leads_they_import_and_cannot_overwrite_other_reps_leads(
     assert stored["john.doe@example.com"]["company"] == "Acme Corp"
 
 
-def test_accounts_import_by_name_fills_details_and_keeps_other_reps_accounts(clean_db: Engine) -> None:
+def test_accounts_import_by_name_fills_details_and_keeps_other_reps_accounts(clean_db: Engine, rep: Actor) -> None:
     first = (
         b"name,industry,annual_revenue_millions,employee_count,country\n"
         b"Acme Corp,software,12.5,120,Germany\n"
@@ -554,13 +559,6 @@ def test_accounts_import_by_name_fills_details_and_keeps_other_reps_accounts(cle
             "Germany",
         )
 
-    with session_factory(clean_db).begin() as session:
-        other = create_user(
-            session=session,
-            data=NewUser(email="other@corp.example", password="long-enough-password", role="rep"),
-            actor=SYSTEM_ACTOR,
-        )
-        rep = Actor(id=other.id, email=other.email, name=other.name, role="rep")
     mine = import_csv(engine_or_session=clean_db, entity="accounts", source=b"name\nInitech\n", actor=rep)
     assert mine.inserted == 1
     theirs = import_csv(engine_or_session=clean_db, entity="accounts", source=b"name,country\nGlobex,FR\n", actor=rep)
