@@ -9,6 +9,7 @@ from typing import Any
 from crm.importing.report import RowError
 from crm.importing.rows import BatchContext, Record
 from crm.importing.staging import copy_rows
+from crm.importing.values import CENT
 
 ACCOUNT_COLUMNS: tuple[str, ...] = (
     "name",
@@ -56,7 +57,7 @@ class AccountWriter:
             values = {**ctx.defaults, **{k: v for k, v in record.values.items() if v is not None}}
             millions = values.pop("annual_revenue_millions", None)
             if millions is not None and values.get("annual_revenue") is None:
-                values["annual_revenue"] = (millions * MILLION).quantize(Decimal("0.01"))
+                values["annual_revenue"] = (millions * MILLION).quantize(CENT)
             owner_id, error = ctx.owner_id(Record(record.row_number, values))
             if error is not None:
                 ctx.reject([error])
@@ -80,13 +81,14 @@ class AccountWriter:
                     ]
                 )
                 continue
-            account = {c: found[c] for c in ACCOUNT_COLUMNS}
+            stored = {c: found[c] for c in ACCOUNT_COLUMNS}
+            account = dict(stored)
             for column in ACCOUNT_COLUMNS:
                 if column not in ("name", "owner_id") and values.get(column) is not None:
                     account[column] = values[column]
             if owner_id is not None:
                 account["owner_id"] = owner_id
-            if account == {c: found[c] for c in ACCOUNT_COLUMNS}:
+            if account == stored:
                 ctx.report.unchanged += 1
                 continue
             ctx.report.updated += 1
