@@ -258,3 +258,22 @@ def test_marts_are_rebuilt_whole_after_max_patches_incremental_runs(
 
     assert patched == [True, False]
     assert query(warehouse_path, f"SELECT title FROM leads WHERE lead_id = '{LEAD_1}'") == [("CFO",)]
+
+
+def test_numeric_values_arrive_exactly_through_the_scaled_integer_extraction(crm_data, database_url, warehouse_path):
+    # the largest numeric(16, 2) revenue, odd cents and a fractional score; NULL stays NULL
+    sql(crm_data, f"UPDATE leads SET annual_revenue = 99999999999999.99, score = 87.65 WHERE id = '{LEAD_1}'")
+    sql(crm_data, f"UPDATE leads SET annual_revenue = 0.01 WHERE id = '{LEAD_2}'")
+    sql(crm_data, f"UPDATE opportunities SET amount = 123456789012.34, probability = 33.33 WHERE id = '{OPP_OPEN}'")
+    refresh(full=True, url=database_url, warehouse_path=warehouse_path)
+
+    revenue = dict(query(warehouse_path, "SELECT lead_id, annual_revenue FROM leads"))
+    assert (revenue[LEAD_1], revenue[LEAD_2], revenue[LEAD_3]) == (
+        Decimal("99999999999999.99"),
+        Decimal("0.01"),
+        None,
+    )
+    assert query(warehouse_path, f"SELECT score FROM leads WHERE lead_id = '{LEAD_1}'") == [(87.65,)]
+    assert query(
+        warehouse_path, f"SELECT amount, probability FROM opportunities WHERE opportunity_id = '{OPP_OPEN}'"
+    ) == [(Decimal("123456789012.34"), 0.3333)]
