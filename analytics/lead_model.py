@@ -113,12 +113,7 @@ class LeadModel:
                 f"Source {s}: {self.source_rates.get(s, self.overall_rate):.0%} of such leads converted"
                 for s in frame["source"]
             ]
-        return reasons_in_words(self.pipeline, frame, FEATURES, _describe, top=top)
-
-
-def _describe(feature: str, value: Any, contribution: float) -> str:
-    shown = f"{value:,.0f}" if isinstance(value, float) else str(value)
-    return f"{FEATURE_LABELS.get(feature, feature)} {shown} {'raises' if contribution > 0 else 'lowers'} the chance"
+        return reasons_in_words(self.pipeline, frame, FEATURES, FEATURE_LABELS, top=top)
 
 
 def lead_frame(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -120,12 +119,25 @@ def reasons_in_words(
     model_pipeline: Any,
     frame: pl.DataFrame,
     features: list[str],
-    describe: Callable[[str, Any, float], str],
+    labels: dict[str, str],
     *,
+    percent: tuple[str, ...] = (),
     top: int = 3,
 ) -> list[str]:
-    """Per row, the ``top`` features moving its probability most, each put in words by ``describe``."""
+    """Per row, the ``top`` features moving its probability most, in words ('Stage negotiation raises the chance').
+
+    ``labels`` names the features; values of the ``percent`` features are shown as percentages.
+    """
     rows = frame.select(features)
     explained = explain(model_pipeline, rows, features, top=top)
     values = {f: rows[f].to_list() for f in features}
-    return ["; ".join(describe(f, values[f][i], c) for f, c in parts) for i, parts in enumerate(explained)]
+    return [
+        "; ".join(effect_in_words(labels.get(f, f), values[f][i], c, percent=f in percent) for f, c in parts)
+        for i, parts in enumerate(explained)
+    ]
+
+
+def effect_in_words(label: str, value: Any, contribution: float, *, percent: bool = False) -> str:
+    """One factor in plain words: 'Stage negotiation raises the chance'."""
+    shown = (f"{value:.0%}" if percent else f"{value:,.0f}") if isinstance(value, float) else str(value)
+    return f"{label} {shown} {'raises' if contribution > 0 else 'lowers'} the chance"

@@ -123,18 +123,7 @@ class WinModel:
             return [
                 f"Stage {s}: {self.stage_rates.get(s, self.overall_rate):.0%} of such deals won" for s in frame["stage"]
             ]
-        return reasons_in_words(self.pipeline, frame, FEATURES, describe_effect, top=top)
-
-
-def describe_effect(feature: str, value: Any, contribution: float) -> str:
-    """One factor in plain words: 'Stage: negotiation raises the chance'."""
-    label = FEATURE_LABELS.get(feature, feature)
-    if isinstance(value, float):
-        shown = f"{value:.0%}" if feature == "owner_win_rate" else f"{value:,.0f}"
-    else:
-        shown = str(value)
-    direction = "raises" if contribution > 0 else "lowers"
-    return f"{label} {shown} {direction} the chance"
+        return reasons_in_words(self.pipeline, frame, FEATURES, FEATURE_LABELS, percent=("owner_win_rate",), top=top)
 
 
 def stage_rates_from(frame: pl.DataFrame) -> tuple[dict[str, float], float]:
