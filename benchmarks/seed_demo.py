@@ -29,8 +29,8 @@ from sqlalchemy.engine import make_url
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from crm.demo import APPLICATION_NAME, seed_demo  # noqa: E402
 from crm.migrate import migrate  # noqa: E402
+from demo.seed import APPLICATION_NAME, seed_demo  # noqa: E402
 
 DATABASE = "bench_seed"
 TARGET_SECONDS = 60.0

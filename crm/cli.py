@@ -87,7 +87,7 @@ def _dispatch(args: argparse.Namespace) -> int:
             print(f"created {user.role} {user.email} ({user.id})")
         return 0
     if args.command == "seed-demo":
-        from crm.demo import seed_demo_command
+        from demo.seed import seed_demo_command
 
         return seed_demo_command(leads=args.leads, seed=args.seed, truth_path=args.truth, if_empty=args.if_empty)
     if args.command == "import":

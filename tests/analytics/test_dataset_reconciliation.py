@@ -15,6 +15,7 @@ from analytics.conversion import conversion_rate_by_source
 from analytics.deals import win_rate
 from analytics.filters import MetricFilter
 from crm.importer import import_csv
+from etl import refresh as refresh_module
 
 ROOT = Path(__file__).resolve().parents[2]
 DATASETS = ROOT / ".." / "shared" / "datasets"
@@ -24,7 +25,6 @@ pytestmark = [
     pytest.mark.datasets,
     pytest.mark.skipif(not DATASETS.is_dir(), reason=f"real data sets not present at {DATASETS.resolve()}"),
 ]
-refresh_module = pytest.importorskip("etl.refresh", reason="the ETL has not landed yet")
 
 
 def _import(engine, entity: str, csv: Path, mapping: str) -> None:

@@ -11,9 +11,8 @@ from analytics.conversion import conversion_by, conversion_rate_by_source
 from analytics.deals import win_rate
 from analytics.filters import MetricFilter
 from analytics.pipeline import open_pipeline_by_stage, pipeline_on
-
-refresh_module = pytest.importorskip("etl.refresh", reason="the ETL has not landed yet")
-demo = pytest.importorskip("crm.demo", reason="the demo seeder has not landed yet")
+from demo import seed as demo
+from etl import refresh as refresh_module
 
 
 def test_metrics_reconcile_with_postgresql_after_a_full_refresh(clean_db, database_url, warehouse_path):

@@ -27,7 +27,7 @@ from analytics.query import run
 from analytics.training import train_models
 from analytics.win_model import WinModel, score_open_deals, train_win_model
 from core.settings import get_settings
-from crm import demo
+from demo import seed as demo
 from etl.refresh import refresh
 from tests.conftest import TRUNCATE_ORDER
 

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import pytest
-
 from analytics.dimensions import visible_owner_ids as dashboard_visible
 from crm.actors import Actor
 from crm.permissions import visible_owner_ids as crm_visible
+from etl import refresh as refresh_module
 from models import Team, User
-
-refresh_module = pytest.importorskip("etl.refresh", reason="the ETL has not landed yet")
 
 
 def _user(email: str, role: str, **kw: object) -> User:

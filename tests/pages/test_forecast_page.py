@@ -13,8 +13,8 @@ from analytics.dimensions import visible_owner_ids
 from analytics.query import run
 from analytics.training import train_models
 from core.settings import get_settings
-from crm import demo
 from crm.actors import Actor
+from demo import seed as demo
 from etl.refresh import refresh
 from tests.conftest import TRUNCATE_ORDER
 from tests.pages.dashboard_support import open_page, texts

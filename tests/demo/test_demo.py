@@ -15,12 +15,12 @@ from sqlalchemy.engine import make_url
 
 from core.settings import get_settings
 from crm.cli import main
-from crm.demo import SEED_TABLES, SeedResult, seed_demo
-from crm.demo_catalog import reps_for
-from crm.demo_data import DemoGenerator
-from crm.demo_scoring import LeadScorer
 from crm.errors import DomainError
 from crm.security import verify_password
+from demo.catalog import reps_for
+from demo.generator import DemoGenerator
+from demo.scoring import LeadScorer
+from demo.seed import SEED_TABLES, SeedResult, seed_demo
 from models.domain import LOST_REASONS, STAGE_FORECAST_CATEGORY, STAGE_PROBABILITY
 
 LEADS = 2000
@@ -324,7 +324,8 @@ def test_leads_sit_in_the_territory_their_rules_give(engine: Engine, seeded: See
 
 
 def test_lead_scores_are_the_product_scores(engine: Engine, seeded: SeedResult) -> None:
-    scoring = pytest.importorskip("crm.scoring")
+    from crm import scoring
+
     rows = _rows(
         engine,
         "SELECT industry, employee_count, annual_revenue, title, engagement_score, score FROM leads"

@@ -1,6 +1,6 @@
 """``python -m crm seed-demo``: load a realistic, deterministic demo sales org into PostgreSQL.
 
-Generation lives in :mod:`crm.demo_data`, bulk loading in :mod:`crm.demo_load`; this module
+Generation lives in :mod:`demo.generator`, bulk loading in :mod:`demo.load`; this module
 checks the target, runs both in one transaction, analyzes the tables and writes the truth file.
 """
 
@@ -19,9 +19,12 @@ from sqlalchemy import Engine
 
 from core.db import database_url, libpq_url
 from core.errors import ConfigError
-from crm.demo_catalog import DEMO_PASSWORD, TERRITORIES, reps_for
-from crm.demo_data import DemoGenerator
-from crm.demo_load import (
+from crm import scoring
+from crm.errors import DomainError
+from crm.security import hash_password
+from demo.catalog import DEMO_PASSWORD, TERRITORIES, reps_for
+from demo.generator import DemoGenerator
+from demo.load import (
     copy_frames,
     disable_touch_triggers,
     drop_deferred_schema,
@@ -29,9 +32,7 @@ from crm.demo_load import (
     restore_foreign_keys,
     restore_indexes,
 )
-from crm.demo_scoring import LeadScorer
-from crm.errors import DomainError
-from crm.security import hash_password
+from demo.scoring import LeadScorer
 
 SEED_TABLES: tuple[str, ...] = (
     "territories",
@@ -90,24 +91,13 @@ def count_leads(database: str | Engine | None = None) -> int:
     return int(row[0]) if row else 0
 
 
-def lead_scorer() -> LeadScorer | None:
-    """Scores through ``crm.scoring.calculate_score`` when that module exists, else None (placeholder)."""
-    try:
-        from crm import scoring
-    except ImportError as exc:
-        if exc.name in ("crm.scoring", None):
-            return None
-        raise
-
-    def bounds(name: str) -> tuple[float, ...] | None:
-        bands = getattr(scoring, name, None)
-        return tuple(float(bound) for bound, _points in bands) if bands else None
-
+def lead_scorer() -> LeadScorer:
+    """Scores through the product's ``crm.scoring.calculate_score``, vectorised by its bands."""
     return LeadScorer(
         score=scoring.calculate_score,
-        employee_bands=bounds("EMPLOYEE_BANDS"),
-        revenue_bands=bounds("REVENUE_BANDS"),
-        separable=hasattr(scoring, "ENGAGEMENT_WEIGHT"),  # documented as fit + weight × engagement
+        employee_bands=tuple(float(bound) for bound, _points in scoring.EMPLOYEE_BANDS),
+        revenue_bands=tuple(float(bound) for bound, _points in scoring.REVENUE_BANDS),
+        separable=True,  # documented as fit + ENGAGEMENT_WEIGHT × engagement
     )
 
 
