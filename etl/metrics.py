@@ -16,6 +16,9 @@ from prometheus_client.parser import text_string_to_metric_families
 log = logging.getLogger(__name__)
 
 
+FAILING_SINCE_METRIC = "etl_failing_since_timestamp_seconds"
+
+
 def metrics_file(data_dir: Path) -> Path:
     """Where the textfile collector should look: ``<DATA_DIR>/metrics/etl.prom``."""
     return data_dir / "metrics" / "etl.prom"
@@ -38,6 +41,11 @@ def write_metrics(work: Path, data_dir: Path) -> Path | None:
                 "WHERE status = 'success'"
             ).fetchall()[0]
             failures = duck.execute("SELECT count(*) FROM work.main.etl_runs WHERE status = 'failed'").fetchall()[0][0]
+            failing_since = duck.execute(  # the first failure after the last success (None when the last run worked)
+                "SELECT epoch(min(started_at)) FROM work.main.etl_runs WHERE status = 'failed' AND started_at > "
+                "coalesce((SELECT max(started_at) FROM work.main.etl_runs WHERE status = 'success'), "
+                "TIMESTAMPTZ '-infinity')"
+            ).fetchall()[0][0]
         finally:
             duck.close()
     except duckdb.Error as exc:
@@ -48,6 +56,11 @@ def write_metrics(work: Path, data_dir: Path) -> Path | None:
     rows = Gauge("etl_rows_extracted", "Rows extracted per table by the last ETL run", ["table"], registry=registry)
     last_success = Gauge("etl_last_success_timestamp_seconds", "End of the last successful run", registry=registry)
     failed = Gauge("etl_failures_total", "Failed ETL runs recorded in the run log", registry=registry)
+    failing = Gauge(
+        FAILING_SINCE_METRIC,
+        "Start of the first failed run since the last successful one (0 when the last run succeeded)",
+        registry=registry,
+    )
     age = Gauge("etl_data_age_seconds", "Age of the served data (now − source snapshot)", registry=registry)
     as_of = Gauge(
         "sales_warehouse_data_as_of_timestamp_seconds",
@@ -64,10 +77,23 @@ def write_metrics(work: Path, data_dir: Path) -> Path | None:
         age.set(datetime.now(UTC).timestamp() - success[1])
         as_of.set(success[1])
     failed.set(failures)
+    failing.set(failing_since or 0)
     path = metrics_file(data_dir)
     path.parent.mkdir(parents=True, exist_ok=True)
     write_to_textfile(str(path), registry)  # writes a temp file and renames it
     return path
+
+
+def read_failing_since(data_dir: Path) -> datetime | None:
+    """When the refresh started failing (from ``etl.prom``; None when the last run succeeded or none ran)."""
+    try:
+        text = metrics_file(data_dir).read_text()
+    except OSError:
+        return None
+    for family in text_string_to_metric_families(text):
+        if family.name == FAILING_SINCE_METRIC and family.samples and family.samples[0].value > 0:
+            return datetime.fromtimestamp(family.samples[0].value, UTC)
+    return None
 
 
 class TextfileCollector:

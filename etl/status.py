@@ -11,6 +11,7 @@ import duckdb
 
 from core.settings import get_settings
 from core.warehouse import WarehouseMissing, data_as_of, read_rows, warehouse_file
+from etl.metrics import read_failing_since
 from etl.schedule import parse_every
 
 
@@ -22,6 +23,7 @@ class Freshness:
     age: timedelta | None
     schedule: timedelta
     is_stale: bool
+    failing_since: datetime | None = None  # the automatic refresh has failed on every run since then
 
     def label(self) -> str:
         """E.g. "Data as of 2026-11-28 18:00 UTC (12 min ago)" or a warning when stale or missing."""
@@ -32,6 +34,8 @@ class Freshness:
         text = f"Data as of {self.as_of.astimezone(UTC):%Y-%m-%d %H:%M} UTC ({ago})"
         if self.is_stale:
             text += f" — older than twice the refresh schedule ({_human(self.schedule)})"
+        if self.failing_since is not None:
+            text += f"; every refresh has failed since {self.failing_since.astimezone(UTC):%Y-%m-%d %H:%M} UTC"
         return text
 
 
@@ -43,14 +47,15 @@ def _human(delta: timedelta) -> str:
 def warehouse_freshness(path: Path | None = None, *, now: datetime | None = None) -> Freshness:
     """Read ``etl_runs`` of the served file: data-as-of time, age, schedule (ETL_EVERY) and staleness (> 2×)."""
     schedule = _schedule_interval()
+    failing = read_failing_since(get_settings().data_dir)
     try:
         as_of = data_as_of(warehouse_file(path))
     except (WarehouseMissing, duckdb.Error):
-        return Freshness(as_of=None, age=None, schedule=schedule, is_stale=True)
+        return Freshness(as_of=None, age=None, schedule=schedule, is_stale=True, failing_since=failing)
     if as_of is None:
-        return Freshness(as_of=None, age=None, schedule=schedule, is_stale=True)
+        return Freshness(as_of=None, age=None, schedule=schedule, is_stale=True, failing_since=failing)
     age = (now or datetime.now(UTC)) - as_of
-    return Freshness(as_of=as_of, age=age, schedule=schedule, is_stale=age > 2 * schedule)
+    return Freshness(as_of=as_of, age=age, schedule=schedule, is_stale=age > 2 * schedule, failing_since=failing)
 
 
 def _schedule_interval() -> timedelta:

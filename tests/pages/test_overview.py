@@ -63,4 +63,6 @@ def test_overview_warns_when_the_warehouse_is_older_than_twice_the_schedule(tmp_
     at = open_page("overview", params=Q1)
     assert not at.exception
     assert "Data as of" in texts(at)
-    assert "behind: the ETL refreshes every 60 minutes" in texts(at)
+    assert "Numbers are 180 minutes old" not in texts(at)
+    assert "Numbers are 3 hours old; the automatic refresh has not run since" in texts(at)
+    assert "your administrator has been alerted" in texts(at) and "python -m etl" not in texts(at)
