@@ -115,10 +115,28 @@ def closed_deal_snapshots(before: dt.date, *, con: Source = None) -> pl.DataFram
     return run(sql, [last_snapshot.replace(tzinfo=None), cutoff], con=con)
 
 
+# Stage-history reasons of rows dated by an import's clock, not by the data (crm/importing/opportunities.py).
+UNDATED_REASONS = ("imported (undated)", "changed by import (undated)")
+
+
 def data_end(*, con: Source = None) -> dt.date:
-    """The last UTC day with any recorded deal change (the 'today' of the warehouse)."""
-    value = run("SELECT max(changed_at) AS last FROM stage_changes", con=con)["last"][0]
+    """The last UTC day with a recorded business event: the default as-of of forecasts, backtests and scoring.
+
+    It is the latest deal change (creation, stage, amount or close-date change, close) that the data dates;
+    rows an import dated with its own clock (a file row without a date) are skipped, so importing an old data
+    set today does not move its end to today. Today when nothing is dated.
+    """
+    value = run(
+        "SELECT max(changed_at) AS last FROM stage_changes WHERE reason IS NULL OR reason NOT IN (?, ?)",
+        list(UNDATED_REASONS),
+        con=con,
+    )["last"][0]
     return value.astimezone(dt.UTC).date() if value is not None else dt.datetime.now(dt.UTC).date()
+
+
+def days_behind_today(as_of: dt.date, *, today: dt.date | None = None) -> int:
+    """How many days ``as_of`` lies before today (UTC): how far a default as-of is from now."""
+    return ((today or dt.datetime.now(dt.UTC).date()) - as_of).days
 
 
 def won_deal_timing(as_of: dt.date, *, days: int = 365, con: Source = None) -> pl.DataFrame:

@@ -35,6 +35,11 @@ FILE_COLUMNS: frozenset[str] = frozenset(
     | {"lost_reason", "created_at"}
 )
 DEFAULT_LOST_REASON = "unspecified"
+FIRST_STAGE = "prospecting"
+# History reasons. A row the file dates (created_at, closed_at) is a business event; a row dated by the import
+# clock is not, and analytics.deal_features.data_end skips it (keep the two spellings in step).
+IMPORTED, UNDATED_IMPORT = "imported", "imported (undated)"
+CHANGED, UNDATED_CHANGE = "changed by import", "changed by import (undated)"
 STAGE = "_import_opportunities"
 STAGE_DDL = f"""
 CREATE TEMP TABLE IF NOT EXISTS {STAGE} (
@@ -141,7 +146,7 @@ class OpportunityWriter:
             else:
                 report.inserted += 1
                 staged.append((opp["id"], *(opp[c] for c in OPP_COLUMNS)))
-                history.extend(_history_for_new(opp, actor_id))
+                history.extend(_history_for_new(opp, actor_id, ctx.now))
             if (
                 lead is not None
                 and lead["id"] not in conversions
@@ -355,17 +360,24 @@ class OpportunityWriter:
             self.ctx.report.accounts_created += len(missing)
 
 
-def _history_for_new(opp: dict[str, Any], actor_id: uuid.UUID | None) -> list[tuple[Any, ...]]:
-    """History of a new deal: opened at created_at; closed at closed_at (one row when both coincide)."""
-    stage = opp["stage"]
-    amount, close_date = opp["amount"], opp["expected_close_date"]
-    if stage not in CLOSED_STAGES:
-        return [(opp["id"], None, stage, amount, close_date, opp["created_at"], actor_id, "imported")]
-    if opp["closed_at"] <= opp["created_at"]:
-        return [(opp["id"], None, stage, amount, close_date, opp["closed_at"], actor_id, "imported")]
+def _history_for_new(opp: dict[str, Any], actor_id: uuid.UUID | None, now: datetime) -> list[tuple[Any, ...]]:
+    """History of a new deal: only what the file says, each fact from the moment it was known.
+
+    From ``created_at`` the deal is open in the first stage with an unknown amount and close date; the file's
+    stage, amount and expected close date apply from ``closed_at`` for a closed deal and from the import
+    (``now``) for an open one. One row when both moments coincide. Rows dated by the import clock carry
+    UNDATED_IMPORT so that they never count as the data's last business event.
+    """
+    stage, opened_at = opp["stage"], opp["created_at"]
+    known_at = opp["closed_at"] if stage in CLOSED_STAGES else max(now, opened_at)
+    reason = UNDATED_IMPORT if known_at == now else IMPORTED
+    final = (opp["amount"], opp["expected_close_date"], known_at, actor_id, reason)
+    if known_at <= opened_at:
+        return [(opp["id"], None, stage, *final)]
+    opened_reason = UNDATED_IMPORT if opened_at == now else IMPORTED
     return [
-        (opp["id"], None, "prospecting", amount, close_date, opp["created_at"], actor_id, "imported"),
-        (opp["id"], "prospecting", stage, amount, close_date, opp["closed_at"], actor_id, "imported"),
+        (opp["id"], None, FIRST_STAGE, None, None, opened_at, actor_id, opened_reason),
+        (opp["id"], FIRST_STAGE, stage, *final),
     ]
 
 
@@ -388,6 +400,6 @@ def _history_for_update(
             opp["expected_close_date"],
             at,
             actor_id,
-            "changed by import",
+            UNDATED_CHANGE if at == now else CHANGED,
         )
     ]

@@ -2,7 +2,8 @@
 -- An open interval counts on day D when valid_from_at <= end of D < valid_to_at; spans become +/- events,
 -- a running sum per group gives the state after each event, and each state is spread over its days.
 -- Reads pipeline_intervals: opportunity_history with a weight (1; a patch passes old rows at -1 and new at +1,
--- which yields the change to add to the previous pipeline_daily).
+-- which yields the change to add to the previous pipeline_daily). A deal whose amount was not yet known that day
+-- (imported history, see opportunity_history) counts in count_open and adds nothing to the amounts.
 WITH spans AS (
     SELECT
         stage,
@@ -10,8 +11,8 @@ WITH spans AS (
         team_id,
         territory_id,
         weight,
-        weight * amount AS amount,
-        CAST(weight * amount * probability AS DECIMAL(18, 2)) AS weighted,
+        weight * coalesce(amount, 0) AS amount,
+        CAST(weight * coalesce(amount, 0) * probability AS DECIMAL(18, 2)) AS weighted,
         utc_date(valid_from_at) AS first_on,
         coalesce(utc_date(valid_to_at) - 1, utc_date(getvariable('as_of'))) AS last_on
     FROM pipeline_intervals

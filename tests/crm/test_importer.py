@@ -376,9 +376,11 @@ def test_opportunities_get_accounts_lead_links_and_stage_history(clean_db: Engin
         ("D-1", "prospecting", "closed_won"),
         ("D-2", None, "prospecting"),
         ("D-2", "prospecting", "closed_lost"),
-        ("D-3", None, "discovery"),
+        ("D-3", None, "prospecting"),
+        ("D-3", "prospecting", "discovery"),
     ]
     assert history[0][3] == datetime(2023, 1, 10, tzinfo=UTC) and history[1][3] == won["closed_at"]
+    assert history[4][3] == open_["created_at"] and history[5][3] > datetime(2026, 1, 1, tzinfo=UTC)  # the import
     assert lead["status"] == "converted" and lead["converted_opportunity_id"] == won["id"]
 
 

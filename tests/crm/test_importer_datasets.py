@@ -45,8 +45,11 @@ def test_maven_pipeline_imports_8800_opportunities_with_win_rate_and_history(cle
     )
     assert scalar(clean_db, "SELECT count(*) FROM opportunities WHERE stage = 'discovery'") == 1589
     assert scalar(clean_db, "SELECT count(*) FROM accounts") <= 85
-    # closed deals: opened at engage_date and closed at close_date; open deals: one row
-    assert scalar(clean_db, "SELECT count(*) FROM opportunity_stage_history") == 2 * 6711 + 2089
+    # closed deals: opened at engage_date and closed at close_date; Engaging deals: opened at engage_date and
+    # Engaging from the import; Prospecting deals (no engage_date): one row at the import
+    history_rows = 2 * 6711 + 2 * 1589 + 500
+    assert scalar(clean_db, "SELECT count(*) FROM opportunity_stage_history") == history_rows
+    assert scalar(clean_db, "SELECT count(*) FROM opportunity_stage_history WHERE amount IS NULL") == 6711 + 1589
     median_cycle = scalar(
         clean_db,
         "SELECT percentile_disc(0.5) WITHIN GROUP (ORDER BY closed_at::date - created_at::date) "
@@ -61,7 +64,7 @@ def test_maven_pipeline_imports_8800_opportunities_with_win_rate_and_history(cle
         mapping=EXAMPLES / "maven_opportunities.json",
     )
     assert (again.inserted, again.updated, again.unchanged) == (0, 0, 8800)
-    assert scalar(clean_db, "SELECT count(*) FROM opportunity_stage_history") == 2 * 6711 + 2089
+    assert scalar(clean_db, "SELECT count(*) FROM opportunity_stage_history") == history_rows
 
 
 def test_olist_leads_and_closed_deals_give_842_conversions(clean_db: Engine) -> None:
