@@ -14,7 +14,7 @@ from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from core.warehouse import WarehouseMissing
-from crm.errors import DomainError, DuplicateEmail, ValidationFailed
+from crm.errors import DomainError, DuplicateEmail, StaleRecord, ValidationFailed
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +33,16 @@ class ErrorDetail(BaseModel):
     field: str | None = Field(default=None, examples=["email"])
     errors: list[FieldProblem] = Field(default_factory=list)
     existing_id: str | None = Field(
-        default=None, description="On a duplicate (409): the id of the record that already exists."
+        default=None,
+        description="On a duplicate (409): the id of the record that already exists, when you may see it.",
+    )
+    changed_fields: list[str] | None = Field(
+        default=None,
+        description="On a stale version (409): the fields changed since the version you sent (from the audit log).",
+        examples=[["phone"]],
+    )
+    current_version: int | None = Field(
+        default=None, description="On a stale version (409): the version stored now (read the record again)."
     )
 
 
@@ -99,10 +108,14 @@ def _domain_error(_: Request, exc: Exception) -> JSONResponse:
     errors = list(exc.errors) if isinstance(exc, ValidationFailed) else []
     if not errors and exc.field:
         errors = [(exc.field, exc.message)]
-    existing = str(exc.existing_id) if isinstance(exc, DuplicateEmail) else None
+    extra: dict[str, Any] = {}
+    if isinstance(exc, DuplicateEmail) and exc.existing_id is not None:
+        extra["existing_id"] = str(exc.existing_id)
+    if isinstance(exc, StaleRecord):
+        extra.update(changed_fields=exc.changed_fields, current_version=exc.current_version)
     headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else None
     return JSONResponse(
-        error_body(exc.message, field=exc.field, errors=errors, existing_id=existing),
+        error_body(exc.message, field=exc.field, errors=errors, **extra),
         status_code=exc.status_code,
         headers=headers,
     )

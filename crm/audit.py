@@ -47,13 +47,24 @@ def to_json_value(value: Any) -> Any:
     return str(value)
 
 
+def _is_number(value: Any) -> bool:
+    return isinstance(value, Decimal | float | int) and not isinstance(value, bool)
+
+
+def same_value(old: Any, new: Any) -> bool:
+    """True when two stored values are equal; numbers compare by value (``65.40`` equals ``65.4``)."""
+    if _is_number(old) and _is_number(new):
+        return Decimal(str(old)) == Decimal(str(new))
+    return bool(to_json_value(old) == to_json_value(new))
+
+
 def diff(before: Mapping[str, Any], after: Mapping[str, Any], fields: Iterable[str] | None = None) -> dict[str, Any]:
-    """``{field: [old, new]}`` for the fields whose value differs."""
+    """``{field: [old, new]}`` for the fields whose value really differs (numbers compared by value)."""
     keys = list(fields) if fields is not None else sorted(set(before) | set(after))
     return {
         k: [to_json_value(before.get(k)), to_json_value(after.get(k))]
         for k in keys
-        if to_json_value(before.get(k)) != to_json_value(after.get(k))
+        if not same_value(before.get(k), after.get(k))
     }
 
 
@@ -114,6 +125,27 @@ def last_change(*, session: Session, entity_type: str, entity_id: uuid.UUID) -> 
         return None
     log, name = row
     return AuditEntry(log.created_at, log.actor_id, name or "system", log.action, dict(log.changes or {}))
+
+
+def fields_changed_in_last_writes(
+    *, session: Session, entity_type: str, entity_id: uuid.UUID, writes: int, fields: Iterable[str]
+) -> list[str]:
+    """Which of ``fields`` the newest ``writes`` audited changes of a record touched (one write, one version)."""
+    if writes <= 0:
+        return []
+    known = list(fields)
+    rows = session.scalars(
+        select(AuditLog.changes)
+        .where(
+            AuditLog.entity_type == entity_type,
+            AuditLog.entity_id == entity_id,
+            AuditLog.action.notin_(("create", "delete", "merged_into")),
+        )
+        .order_by(AuditLog.created_at.desc(), AuditLog.id.desc())
+        .limit(writes)
+    ).all()
+    touched = {key for changes in rows for key in (changes or {})}
+    return [name for name in known if name in touched]
 
 
 _AFTER_COMMIT_KEY = "crm_after_commit"

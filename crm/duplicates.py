@@ -20,9 +20,8 @@ from sqlalchemy.orm import Session
 from crm import audit
 from crm.actors import Actor
 from crm.errors import DomainError, ValidationFailed
-from crm.leads import EDITABLE_FIELDS, SCORE_FIELDS, SEARCH_EXPRESSION, lead_values
+from crm.leads import EDITABLE_FIELDS, SCORE_FIELDS, SEARCH_EXPRESSION, lead_values, score_of
 from crm.permissions import ensure_can_edit, ensure_can_write
-from crm.scoring import calculate_score
 from models import Lead, Opportunity
 
 # Expressions indexed by migration 0002 (keep the text identical).
@@ -223,7 +222,7 @@ def merge_leads(
 
     for name, value in taken.items():
         setattr(keep, name, value)
-    keep.score = calculate_score({k: getattr(keep, k) for k in SCORE_FIELDS})
+    keep.score = score_of({k: getattr(keep, k) for k in SCORE_FIELDS})
     session.flush()
     changes = audit.diff(before, lead_values(keep))
     changes["merged_lead_id"] = other.id

@@ -30,7 +30,7 @@ class NotFound(DomainError):
 class PermissionDenied(DomainError):
     status_code = 403
 
-    def __init__(self, message: str = "permission denied", *, field: str | None = None) -> None:
+    def __init__(self, message: str = "Permission denied.", *, field: str | None = None) -> None:
         super().__init__(message, field=field)
 
 
@@ -43,7 +43,21 @@ class DuplicateEmail(DomainError):
 
 
 class StaleRecord(DomainError):
+    """The record changed since the version the caller read; says which fields and the version now stored."""
+
     status_code = 409
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        field: str | None = None,
+        changed_fields: list[str] | None = None,
+        current_version: int | None = None,
+    ) -> None:
+        super().__init__(message, field=field)
+        self.changed_fields = list(changed_fields or [])
+        self.current_version = current_version
 
 
 class InvalidStageTransition(DomainError):

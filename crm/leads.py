@@ -11,6 +11,7 @@ import uuid
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
+from decimal import Decimal
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
@@ -225,12 +226,38 @@ def _load_for_update(session: Session, lead_id: uuid.UUID) -> Lead:
     return lead
 
 
-def check_version(*, session: Session, entity_type: str, record: Any, expected_version: int | None) -> None:
-    """Raise StaleRecord when ``record`` (locked) is no longer at ``expected_version``."""
-    if expected_version is not None and record.version != expected_version:
-        raise StaleRecord(
-            stale_message(session=session, entity_type=entity_type, entity_id=record.id, updated_at=record.updated_at)
-        )
+def check_version(
+    *,
+    session: Session,
+    entity_type: str,
+    record: Any,
+    expected_version: int | None,
+    fields: tuple[str, ...] = EDITABLE_FIELDS,
+) -> None:
+    """Raise StaleRecord when ``record`` (locked) is no longer at ``expected_version``.
+
+    The error names the ``fields`` the audit log records as changed by the writes since that
+    version (``changed_fields``) and the version now stored (``current_version``).
+    """
+    if expected_version is None or record.version == expected_version:
+        return
+    changed = audit.fields_changed_in_last_writes(
+        session=session,
+        entity_type=entity_type,
+        entity_id=record.id,
+        writes=record.version - expected_version if record.version > expected_version else 1,
+        fields=fields,
+    )
+    raise StaleRecord(
+        stale_message(session=session, entity_type=entity_type, entity_id=record.id, updated_at=record.updated_at),
+        changed_fields=changed,
+        current_version=record.version,
+    )
+
+
+def score_of(values: Mapping[str, Any]) -> Decimal:
+    """The lead score of ``values`` as stored (two decimals), so an unchanged score is not a change."""
+    return Decimal(str(calculate_score(values))).quantize(Decimal("0.01"))
 
 
 def update_lead(
@@ -270,7 +297,7 @@ def update_lead(
     before = lead_values(lead)
     for key, value in changes.items():
         setattr(lead, key, value)
-    lead.score = calculate_score({k: getattr(lead, k) for k in SCORE_FIELDS})
+    lead.score = score_of({k: getattr(lead, k) for k in SCORE_FIELDS})
     delta = audit.diff(before, lead_values(lead))
     if not delta:
         return lead

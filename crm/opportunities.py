@@ -253,7 +253,13 @@ def change_stage(
     lost_reason = (lost_reason or "").strip() or None
     opp = _lock(session, opportunity_id)
     ensure_can_edit(actor, opp.owner_id, session=session)
-    check_version(session=session, entity_type="opportunity", record=opp, expected_version=expected_version)
+    check_version(
+        session=session,
+        entity_type="opportunity",
+        record=opp,
+        expected_version=expected_version,
+        fields=OPPORTUNITY_FIELDS,
+    )
     _check_transition(opp, to_stage, actor, reason, lost_reason)
 
     before = _values(opp)
@@ -293,7 +299,13 @@ def update_opportunity(
     data = parse_input(OpportunityUpdate, data)
     opp = _lock(session, opportunity_id)
     ensure_can_edit(actor, opp.owner_id, session=session)
-    check_version(session=session, entity_type="opportunity", record=opp, expected_version=expected_version)
+    check_version(
+        session=session,
+        entity_type="opportunity",
+        record=opp,
+        expected_version=expected_version,
+        fields=OPPORTUNITY_FIELDS,
+    )
     changes = {k: getattr(data, k) for k in data.model_fields_set}
     for required in ("name", "amount", "currency"):
         if required in changes and changes[required] is None:

@@ -2,7 +2,7 @@
 
 rep: their own records; manager: their team's (users whose team is the manager's team or who
 report to the manager, and the manager's own); analyst: reads everything, writes nothing;
-admin: everything. A refusal raises ``PermissionDenied("permission denied")`` before any change.
+admin: everything. A refusal raises ``PermissionDenied("Permission denied.")`` before any change.
 """
 
 from __future__ import annotations

@@ -62,17 +62,8 @@ if user.can_write and lead.status != "converted":
         st.caption(blocker)
     panel = current_panel("lead")
     version = opened_version("lead", lead.version)
-    if panel == "edit" and (changes := lead_detail.edit_form(lead, lead_list.owner_choices(user))) is not None:
-        saved = perform(
-            update_lead, lead_id=lead.id, data=changes, expected_version=version, actor=user,
-            labels=lead_detail.LEAD_LABELS, on_stale=reloader("lead", "edit_"),
-        ) if changes else None  # fmt: skip
-        if not changes:
-            st.info("Nothing changed.")
-        elif saved is not None:
-            close_panel("lead")
-            flash("Lead saved.")
-            st.rerun()
+    if panel == "edit":
+        lead_detail.edit_panel(user, lead, version, lead_list.owner_choices(user))
     elif panel == "status" and (status := lead_detail.status_form(lead)) is not None:
         saved = perform(
             update_lead, lead_id=lead.id, data={"status": status}, expected_version=version, actor=user,

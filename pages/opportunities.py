@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from crm.opportunities import change_stage, get_opportunity, list_opportunities, stage_timeline, update_opportunity
+from crm.opportunities import change_stage, get_opportunity, list_opportunities, stage_timeline
 from ui import opportunity_views as views
 from ui.calls import fetch, perform
 from ui.flash import flash, show_flashes
@@ -50,7 +50,7 @@ if user.can_write:
     )
     panel = current_panel("opp")
     version = opened_version("opp", opp.version)
-    if panel == "stage" and (move := views.stage_form(opp)) is not None:
+    if panel == "stage" and (move := views.stage_form(opp, version=version)) is not None:
         moved = perform(
             change_stage, opportunity_id=opp.id, expected_version=version, actor=user,
             labels=views.STAGE_LABELS, on_stale=reloader("opp", "stage_"), **move,
@@ -59,16 +59,10 @@ if user.can_write:
             close_panel("opp")
             flash(f"Stage changed to {title_case(moved.stage)}.")
             st.rerun()
-    elif panel == "edit" and (edit := views.edit_form(opp)) is not None:
-        if not edit["changes"]:
-            st.info("Nothing changed.")
-        elif perform(
-            update_opportunity, opportunity_id=opp.id, data=edit["changes"], reason=edit["reason"],
-            expected_version=version, actor=user, labels=views.EDIT_LABELS, on_stale=reloader("opp", "oppedit_"),
-        ) is not None:  # fmt: skip
-            close_panel("opp")
-            flash("Opportunity saved.")
-            st.rerun()
+    elif panel == "edit" and views.edit_panel(user, opp, version):
+        close_panel("opp")
+        flash("Opportunity saved.")
+        st.rerun()
 
 st.subheader("Stage timeline")
 views.timeline_table(fetch(stage_timeline, opportunity_id=opp.id, actor=user))

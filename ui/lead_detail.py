@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
@@ -10,12 +11,13 @@ import streamlit as st
 
 from crm.actors import Actor
 from crm.duplicates import find_possible_duplicates, merge_leads
-from crm.leads import explain_lead_score, lead_values
+from crm.leads import explain_lead_score, lead_values, update_lead
 from models.domain import LEAD_SOURCES, OPEN_STAGES
 from ui import lookups, model_scores
 from ui.calls import fetch, perform
 from ui.flash import flash
 from ui.format import escape, moment, title_case
+from ui.record_widgets import close_panel, form_base, reloader, unsaved_edits, versioned_key, widget_default
 
 LEAD_LABELS: dict[str, str] = {
     "first_name": "First name",
@@ -97,51 +99,154 @@ def _sentence(reason: str) -> str:
     return reason[:1].upper() + reason[1:]
 
 
-def edit_form(lead: Any, owners: list[Any] | None = None) -> dict[str, Any] | None:
-    """The edit form, prefilled (with an owner choice when ``owners`` is given); returns the changed fields."""
-    with st.form("lead_edit"):
+EDIT_FIELDS: tuple[str, ...] = (
+    "first_name",
+    "last_name",
+    "email",
+    "phone",
+    "company",
+    "title",
+    "industry",
+    "country",
+    "employee_count",
+    "annual_revenue",
+    "engagement_score",
+    "source",
+    "owner_id",
+)
+
+
+def edit_form(lead: Any, owners: list[Any] | None = None, *, version: int) -> dict[str, Any] | None:
+    """The edit form for the lead at ``version`` (with an owner choice when ``owners`` is given).
+
+    Returns every field's submitted value (normalised) when saved; widgets are keyed by ``version``
+    so a reload after a conflict shows the stored record, never the browser's stale values.
+    """
+
+    def key(name: str) -> str:
+        return edit_key(name, version)
+
+    def text(col: Any, label: str, name: str) -> Any:
+        return col.text_input(label, **widget_default(key(name), value=getattr(lead, name) or ""))
+
+    with st.form(f"lead_edit_v{version}"):
         c1, c2 = st.columns(2)
+        sources = _with(LEAD_SOURCES, lead.source)
         values = {
-            "first_name": c1.text_input("First name", value=lead.first_name or "", key="edit_first_name"),
-            "last_name": c2.text_input("Last name", value=lead.last_name or "", key="edit_last_name"),
-            "email": c1.text_input("Email", value=lead.email or "", key="edit_email"),
-            "phone": c2.text_input("Phone", value=lead.phone or "", key="edit_phone"),
-            "company": c1.text_input("Company", value=lead.company or "", key="edit_company"),
-            "title": c2.text_input("Job title", value=lead.title or "", key="edit_title"),
-            "industry": c1.text_input("Industry", value=lead.industry or "", key="edit_industry"),
-            "country": c2.text_input("Country", value=lead.country or "", key="edit_country"),
+            "first_name": text(c1, "First name", "first_name"),
+            "last_name": text(c2, "Last name", "last_name"),
+            "email": text(c1, "Email", "email"),
+            "phone": text(c2, "Phone", "phone"),
+            "company": text(c1, "Company", "company"),
+            "title": text(c2, "Job title", "title"),
+            "industry": text(c1, "Industry", "industry"),
+            "country": text(c2, "Country", "country"),
             "employee_count": c1.number_input(
-                "Employees", min_value=0, step=10, value=lead.employee_count, key="edit_employee_count"
+                "Employees", min_value=0, step=10, **widget_default(key("employee_count"), value=lead.employee_count)
             ),
             "annual_revenue": c2.number_input(
                 "Annual revenue",
                 min_value=0.0,
                 step=10000.0,
-                value=None if lead.annual_revenue is None else float(lead.annual_revenue),
-                key="edit_annual_revenue",
+                **widget_default(
+                    key("annual_revenue"),
+                    value=None if lead.annual_revenue is None else float(lead.annual_revenue),
+                ),
             ),
             "engagement_score": c1.number_input(
-                "Engagement (0–100)", min_value=0, max_value=100, value=lead.engagement_score, key="edit_engagement"
+                "Engagement (0–100)",
+                min_value=0,
+                max_value=100,
+                **widget_default(key("engagement_score"), value=lead.engagement_score),
             ),
             "source": c2.selectbox(
                 "Source",
-                _with(LEAD_SOURCES, lead.source),
-                index=_index(_with(LEAD_SOURCES, lead.source), lead.source),
+                sources,
                 format_func=title_case,
-                key="edit_source",
                 placeholder="Not set",
+                **widget_default(key("source"), index=_index(sources, lead.source)),
             ),
         }
         if owners:
             choices = owners if lead.owner_id in owners else [lead.owner_id, *owners]
             values["owner_id"] = c1.selectbox(
-                "Owner", choices, index=choices.index(lead.owner_id), format_func=lookups.person_name, key="edit_owner"
+                "Owner",
+                choices,
+                format_func=lookups.person_name,
+                **widget_default(key("owner_id"), index=choices.index(lead.owner_id)),
             )
-        if not st.form_submit_button("Save changes", key="edit_submit", type="primary"):
+        if not st.form_submit_button("Save changes", key=f"edit_submit_v{version}", type="primary"):
             return None
     if values["annual_revenue"] is not None:
         values["annual_revenue"] = Decimal(str(values["annual_revenue"])).quantize(Decimal("0.01"))
-    return {k: v for k, v in values.items() if _differs(getattr(lead, k), v)}
+    return values
+
+
+def edit_panel(actor: Actor, lead: Any, version: int, owners: list[Any] | None) -> None:
+    """The edit panel: conflict choices (after a reload), the form, and one version-checked save."""
+    base = form_base("lead", lead, version, EDIT_FIELDS)
+    edit_conflict(lead, version)
+    submitted = edit_form(lead, owners, version=version)
+    if submitted is None:
+        return
+    changes = differing(lead, submitted)
+    if not changes:
+        st.info("Nothing changed.")
+        return
+    saved = perform(
+        update_lead,
+        lead_id=lead.id,
+        data=changes,
+        expected_version=version,
+        actor=actor,
+        labels=LEAD_LABELS,
+        on_stale=reloader("lead", "edit_", unsaved=differing(base, submitted)),
+    )
+    if saved is not None:
+        close_panel("lead")
+        flash("Lead saved.")
+        st.rerun()
+
+
+def edit_key(name: str, version: int) -> str:
+    """The widget key of one edit-form field for the lead at ``version``."""
+    return versioned_key(f"edit_{name}", version)
+
+
+def differing(record: Mapping[str, Any] | Any, values: Mapping[str, Any]) -> dict[str, Any]:
+    """The submitted ``values`` that differ from ``record`` (an object or a mapping of field values)."""
+    get = record.get if isinstance(record, Mapping) else lambda name: getattr(record, name)
+    return {k: v for k, v in values.items() if _differs(get(k), v)}
+
+
+def same_value(old: Any, new: Any) -> bool:
+    """True when a stored value and a form value mean the same (blank text is no value)."""
+    return not _differs(old, new)
+
+
+def shown_value(field: str, value: Any) -> str:
+    """A field value as people read it, for the conflict panel."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return "—"
+    if field == "owner_id":
+        return escape(lookups.person_name(value))
+    if field == "source":
+        return escape(title_case(value))
+    if isinstance(value, Decimal | float):
+        return f"{float(value):,.2f}"
+    return escape(str(value))
+
+
+def edit_conflict(lead: Any, version: int) -> None:
+    """After a conflict and reload: the user's unsaved edits beside the stored lead, each to re-apply by choice."""
+    unsaved_edits(
+        "lead",
+        stored={name: getattr(lead, name) for name in EDIT_FIELDS},
+        labels=LEAD_LABELS,
+        widget_key=lambda name: edit_key(name, version),
+        shown=shown_value,
+        same=same_value,
+    )
 
 
 def _with(options: tuple[str, ...], current: str | None) -> list[str]:
@@ -153,11 +258,11 @@ def _index(options: list[str], current: str | None) -> int | None:
 
 
 def _differs(old: Any, new: Any) -> bool:
-    if isinstance(new, str):
-        return (old or "") != new.strip()
-    if isinstance(old, Decimal) and new is not None:
-        return old != Decimal(str(new))
-    return old != new
+    if isinstance(new, str) or (new is None and isinstance(old, str)):
+        return (old or "").strip() != (new or "").strip()
+    if isinstance(old, Decimal | float | int) and isinstance(new, Decimal | float | int):
+        return Decimal(str(old)) != Decimal(str(new))
+    return bool(old != new)
 
 
 def status_form(lead: Any) -> str | None:

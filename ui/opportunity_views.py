@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
 import streamlit as st
 
 from crm.actors import Actor
+from crm.opportunities import update_opportunity
 from models.domain import LOST_REASONS, STAGES
 from ui import lookups
+from ui.calls import perform
 from ui.format import day, escape, moment, money, money_short, title_case
 from ui.lead_list import owner_filter_choices
 from ui.query_state import publish, seed
+from ui.record_widgets import form_base, reloader, unsaved_edits, versioned_key, widget_default
 
 PAGE_SIZE = 25
 SORT_LABELS = {
@@ -153,16 +157,19 @@ def header(opp: Any) -> None:
         st.page_link("pages/leads.py", label="Open the lead this deal came from", query_params={"id": str(opp.lead_id)})
 
 
-def stage_form(opp: Any) -> dict[str, Any] | None:
-    """New stage, with a reason (going backwards or reopening) and a lost reason (closing as lost)."""
-    with st.form("opp_stage"):
+def stage_form(opp: Any, *, version: int) -> dict[str, Any] | None:
+    """New stage, with a reason (going backwards or reopening) and a lost reason (closing as lost).
+
+    Widgets are keyed by the deal's ``version``: after a conflict, the reloaded form starts afresh.
+    """
+    with st.form(f"opp_stage_v{version}"):
         c1, c2 = st.columns(2)
         to_stage = c1.selectbox(
             "New stage",
             [s for s in STAGES if s != opp.stage],
             index=None,
             format_func=title_case,
-            key="stage_to",
+            key=versioned_key("stage_to", version),
             placeholder="Choose…",
         )
         lost = c2.selectbox(
@@ -170,13 +177,15 @@ def stage_form(opp: Any) -> dict[str, Any] | None:
             LOST_REASONS,
             index=None,
             format_func=title_case,
-            key="stage_lost_reason",
+            key=versioned_key("stage_lost_reason", version),
             placeholder="Only when closing as lost",
         )
         reason = st.text_area(
-            "Reason", key="stage_reason", help="Needed when the deal moves back a stage or a closed deal reopens."
+            "Reason",
+            key=versioned_key("stage_reason", version),
+            help="Needed when the deal moves back a stage or a closed deal reopens.",
         )
-        if not st.form_submit_button("Change stage", key="stage_submit", type="primary"):
+        if not st.form_submit_button("Change stage", key=versioned_key("stage_submit", version), type="primary"):
             return None
     if to_stage is None:
         st.error("New stage: choose one.")
@@ -184,25 +193,94 @@ def stage_form(opp: Any) -> dict[str, Any] | None:
     return {"to_stage": to_stage, "reason": reason, "lost_reason": lost if to_stage == "closed_lost" else None}
 
 
-def edit_form(opp: Any) -> dict[str, Any] | None:
-    """Name, amount and expected close date; returns the changed fields when submitted."""
-    with st.form("opp_edit"):
+EDIT_FIELDS: tuple[str, ...] = ("name", "amount", "expected_close_date")
+
+
+def edit_key(name: str, version: int) -> str:
+    """The widget key of one edit-form field for the deal at ``version``."""
+    return versioned_key(f"oppedit_{name}", version)
+
+
+def edit_form(opp: Any, *, version: int) -> dict[str, Any] | None:
+    """Name, amount and expected close date of the deal at ``version``; returns the submitted values and reason."""
+    with st.form(f"opp_edit_v{version}"):
         c1, c2, c3 = st.columns([3, 2, 2])
         values = {
-            "name": c1.text_input("Deal name", value=opp.name, key="oppedit_name"),
+            "name": c1.text_input("Deal name", **widget_default(edit_key("name", version), value=opp.name)),
             "amount": c2.number_input(
-                "Amount", min_value=0.0, step=1000.0, value=float(opp.amount), key="oppedit_amount"
+                "Amount",
+                min_value=0.0,
+                step=1000.0,
+                **widget_default(edit_key("amount", version), value=float(opp.amount)),
             ),
             "expected_close_date": c3.date_input(
-                "Expected close date", value=opp.expected_close_date, key="oppedit_close", format="YYYY-MM-DD"
+                "Expected close date",
+                format="YYYY-MM-DD",
+                **widget_default(edit_key("expected_close_date", version), value=opp.expected_close_date),
             ),
         }
-        reason = st.text_input("Why (optional)", key="oppedit_reason")
-        if not st.form_submit_button("Save changes", key="oppedit_submit", type="primary"):
+        reason = st.text_input("Why (optional)", key=edit_key("reason", version))
+        if not st.form_submit_button("Save changes", key=edit_key("submit", version), type="primary"):
             return None
     values["amount"] = Decimal(str(values["amount"])).quantize(Decimal("0.01"))
-    changes = {k: v for k, v in values.items() if v != getattr(opp, k)}
-    return {"changes": changes, "reason": reason.strip() or None}
+    return {"values": values, "reason": reason.strip() or None}
+
+
+def edit_changes(record: Mapping[str, Any] | Any, values: Mapping[str, Any]) -> dict[str, Any]:
+    """The submitted ``values`` that differ from ``record`` (an object or a mapping of field values)."""
+    get = record.get if isinstance(record, Mapping) else lambda name: getattr(record, name)
+    return {k: v for k, v in values.items() if not same_value(get(k), v)}
+
+
+def same_value(old: Any, new: Any) -> bool:
+    """True when a stored value and a form value mean the same (amounts compared as numbers)."""
+    if isinstance(old, Decimal | float | int) and isinstance(new, Decimal | float | int):
+        return Decimal(str(old)) == Decimal(str(new))
+    if isinstance(old, str) or isinstance(new, str):
+        return (old or "").strip() == (new or "").strip()
+    return bool(old == new)
+
+
+def shown_value(field: str, value: Any) -> str:
+    """A deal field's value as people read it, for the conflict panel."""
+    if value is None:
+        return "—"
+    if field == "amount":
+        return f"{float(value):,.2f}"
+    if field == "expected_close_date":
+        return day(value)
+    return escape(str(value))
+
+
+def edit_panel(actor: Actor, opp: Any, version: int) -> bool:
+    """The edit panel: conflict choices (after a reload), the form and one version-checked save; True when saved."""
+    base = form_base("opp", opp, version, EDIT_FIELDS)
+    unsaved_edits(
+        "opp",
+        stored={name: getattr(opp, name) for name in EDIT_FIELDS},
+        labels=EDIT_LABELS,
+        widget_key=lambda name: edit_key(name, version),
+        shown=shown_value,
+        same=same_value,
+    )
+    edit = edit_form(opp, version=version)
+    if edit is None:
+        return False
+    changes = edit_changes(opp, edit["values"])
+    if not changes:
+        st.info("Nothing changed.")
+        return False
+    saved = perform(
+        update_opportunity,
+        opportunity_id=opp.id,
+        data=changes,
+        reason=edit["reason"],
+        expected_version=version,
+        actor=actor,
+        labels=EDIT_LABELS,
+        on_stale=reloader("opp", "oppedit_", unsaved=edit_changes(base, edit["values"])),
+    )
+    return saved is not None
 
 
 def timeline_table(entries: list[Any]) -> None:

@@ -111,6 +111,24 @@ def test_patch_with_stale_version_gets_409_and_changes_nothing(client: TestClien
     assert client.get(url, headers=rep.headers).json()["title"] == "CTO"
 
 
+def test_stale_409_names_the_fields_changed_since_the_version_sent(client: TestClient, people, create_lead) -> None:
+    rep = people["rep"]
+    lead = create_lead(rep)
+    url = f"/api/v1/leads/{lead['id']}"
+    first = client.patch(url, json={"phone": "+1 415 555 0100", "version": lead["version"]}, headers=rep.headers)
+    second = client.patch(url, json={"title": "CTO", "version": first.json()["version"]}, headers=rep.headers)
+    assert second.status_code == 200
+
+    from_start = client.patch(url, json={"phone": None, "version": lead["version"]}, headers=rep.headers)
+    assert from_start.status_code == 409
+    detail = from_start.json()["detail"]
+    assert detail["changed_fields"] == ["phone", "title"]
+    assert detail["current_version"] == second.json()["version"]
+    from_middle = client.patch(url, json={"phone": None, "version": first.json()["version"]}, headers=rep.headers)
+    assert from_middle.json()["detail"]["changed_fields"] == ["title"]
+    assert client.get(url, headers=rep.headers).json()["phone"] == "+1 415 555 0100"
+
+
 def test_rep_cannot_touch_another_reps_lead_and_nothing_changes(client: TestClient, people, create_lead) -> None:
     lead = create_lead(people["outsider"], status="qualified")
     url = f"/api/v1/leads/{lead['id']}"

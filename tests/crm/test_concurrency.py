@@ -93,3 +93,35 @@ def test_metrics_count_committed_writes_only(session, org):
     session.commit()
     assert _sample("sales_lead_created_total", source="unknown", status="qualified") == created + 1
     assert _sample("sales_opportunity_stage_change_total", from_stage="discovery", to_stage="proposal") == moved + 1
+
+
+def test_stale_edit_names_the_fields_changed_since_the_callers_version(session, org, clean_db):
+    lead = create_lead(session=session, data=JOHN, actor=org.leo)
+    session.commit()
+    factory = core_db.session_factory(clean_db)
+    with factory.begin() as other:
+        update_lead(
+            session=other, lead_id=lead.id, data={"phone": "+1 415 555 0100"}, expected_version=1, actor=org.maya
+        )
+    with factory.begin() as other:
+        update_lead(session=other, lead_id=lead.id, data={"title": "CTO"}, expected_version=2, actor=org.maya)
+    with pytest.raises(StaleRecord) as from_start:
+        update_lead(session=session, lead_id=lead.id, data={"title": "Intern"}, expected_version=1, actor=org.leo)
+    assert (from_start.value.changed_fields, from_start.value.current_version) == (["phone", "title"], 3)
+    session.rollback()
+    with pytest.raises(StaleRecord) as from_middle:
+        update_lead(session=session, lead_id=lead.id, data={"title": "Intern"}, expected_version=2, actor=org.leo)
+    assert from_middle.value.changed_fields == ["title"]
+    session.rollback()
+
+
+def test_stale_stage_change_names_the_stage_fields_that_moved(session, org, clean_db):
+    opp = _opportunity(session, org.leo)
+    session.commit()
+    with core_db.session_factory(clean_db).begin() as other:
+        change_stage(session=other, opportunity_id=opp.id, to_stage="proposal", expected_version=1, actor=org.maya)
+    with pytest.raises(StaleRecord) as err:
+        change_stage(session=session, opportunity_id=opp.id, to_stage="negotiation", expected_version=1, actor=org.leo)
+    assert "stage" in err.value.changed_fields and "amount" not in err.value.changed_fields
+    assert err.value.current_version == 2
+    session.rollback()

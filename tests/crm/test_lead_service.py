@@ -2,11 +2,12 @@ from __future__ import annotations
 
 import uuid
 from datetime import date
+from decimal import Decimal
 
 import pytest
 from sqlalchemy import select, text
 
-from crm.audit import audit_trail
+from crm.audit import audit_trail, diff
 from crm.duplicates import PHONE_DIGITS_EXPRESSION
 from crm.errors import DomainError, DuplicateEmail, NotFound, ValidationFailed
 from crm.leads import (
@@ -86,6 +87,24 @@ def test_update_recomputes_score_bumps_version_and_audits(session, org):
     assert [e.action for e in trail] == ["create", "update"]
     assert trail[1].changes["status"] == ["new", "contacted"]
     assert trail[1].actor_name == "Leo"
+
+
+def test_an_edit_audits_only_real_changes_and_numbers_compare_by_value(session, org):
+    engagement = next(e for e in range(101) if calculate_score({**JOHN, "engagement_score": e}) * 10 % 1 == 0)
+    lead = create_lead(session=session, data={**JOHN, "engagement_score": engagement}, actor=org.leo)
+    assert str(lead.score).endswith("0")  # stored as e.g. 65.40, computed as 65.4
+    update_lead(session=session, lead_id=lead.id, data={"phone": "+1 415 555 0100"}, expected_version=1, actor=org.leo)
+    trail = audit_trail(session=session, entity_type="lead", entity_id=lead.id)
+    assert trail[-1].changes == {"phone": [None, "+1 415 555 0100"]}
+    same = update_lead(
+        session=session, lead_id=lead.id, data={"annual_revenue": "50000000.00"}, expected_version=2, actor=org.leo
+    )
+    session.flush()
+    session.refresh(same)
+    assert same.version == 2  # nothing really changed: no write, no audit row
+    assert len(audit_trail(session=session, entity_type="lead", entity_id=lead.id)) == 2
+    assert diff({"score": Decimal("65.40"), "n": 3}, {"score": 65.4, "n": Decimal("3.00")}) == {}
+    assert diff({"score": Decimal("65.40")}, {"score": 65.41}) == {"score": ["65.40", 65.41]}
 
 
 def test_converted_status_cannot_be_set_by_an_edit(session, org):

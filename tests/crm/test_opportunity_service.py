@@ -148,7 +148,7 @@ def test_amount_and_close_date_changes_append_history_in_the_same_transaction(se
 
 def test_rep_cannot_move_or_see_another_reps_deal(session, org):
     opp = _opportunity(session, org.leo)
-    with pytest.raises(PermissionDenied, match="permission denied"):
+    with pytest.raises(PermissionDenied, match=r"^Permission denied\.$"):
         change_stage(session=session, opportunity_id=opp.id, to_stage="proposal", expected_version=1, actor=org.oscar)
     with pytest.raises(PermissionDenied):
         get_opportunity(session=session, opportunity_id=opp.id, actor=org.rita)

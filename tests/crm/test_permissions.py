@@ -63,7 +63,7 @@ def leos_book(session, org):
 def test_rep_gets_permission_denied_on_another_reps_records_and_nothing_changes(session, org, leos_book, route):
     lead, opp = leos_book
     before = (_audit_rows(session), lead.version, opp.version)
-    with pytest.raises(PermissionDenied, match=r"^permission denied$"):
+    with pytest.raises(PermissionDenied, match=r"^Permission denied\.$"):
         ROUTES[route](session, org.oscar, lead, opp)
     session.refresh(lead)
     session.refresh(opp)

@@ -143,17 +143,48 @@ def test_edit_saves_and_a_stale_edit_says_who_changed_it(clean_db, people, app_a
     at.button(key="lead_open_edit").click().run()
     with transaction(clean_db) as session:  # Maya edits the lead meanwhile
         update_lead(session=session, lead_id=lead.id, data={"title": "CTO"}, expected_version=1, actor=people["maya"])
-    at.text_input(key="edit_company").input("Acme Corp")
-    at.button(key="edit_submit").click().run()
+    at.text_input(key="edit_company_v1").input("Acme Corp")
+    at.button(key="edit_submit_v1").click().run()
     assert "changed by Maya Manager" in at.error[0].value and "reload" in at.error[0].value
     at.button(key="reload_stale_record").click().run()
-    assert at.text_input(key="edit_title").value == "CTO"
-    at.text_input(key="edit_company").input("Acme Corp")
-    at.button(key="edit_submit").click().run()
+    assert at.text_input(key="edit_title_v2").value == "CTO"
+    assert at.text_input(key="edit_company_v2").value == "Acme"  # the stored value; Leo's edit is offered beside it
+    at.button(key="lead_use_mine_company").click().run()
+    assert at.text_input(key="edit_company_v2").value == "Acme Corp"
+    at.button(key="edit_submit_v2").click().run()
     assert not at.error
     assert [s.value for s in at.success] == ["Lead saved."]
     with clean_db.connect() as conn:
         assert conn.execute(text("SELECT company, title FROM leads")).one() == ("Acme Corp", "CTO")
+
+
+def test_reload_after_a_conflict_never_loses_the_first_savers_value(clean_db, people, app_as):
+    lead = _lead(clean_db, people["leo"])
+    leo = app_as(people["leo"], "pages/leads.py", id=str(lead.id))
+    leo.button(key="lead_open_edit").click().run()
+    with transaction(clean_db) as session:  # Maya saves a phone while Leo edits the title
+        update_lead(
+            session=session,
+            lead_id=lead.id,
+            data={"phone": "+1 415 555 0100"},
+            expected_version=1,
+            actor=people["maya"],
+        )
+    leo.text_input(key="edit_title_v1").input("VP Sales")
+    leo.button(key="edit_submit_v1").click().run()
+    assert "changed by Maya Manager" in leo.error[0].value
+    leo.button(key="reload_stale_record").click().run()
+    assert leo.text_input(key="edit_phone_v2").value == "+1 415 555 0100"
+    assert leo.text_input(key="edit_title_v2").value == ""
+    mine = " ".join(m.value for m in leo.markdown)
+    assert "Yours: VP Sales" in mine and "Phone" not in mine  # only Leo's own edit is offered back
+    leo.button(key="edit_submit_v2").click().run()  # saving the stored values as shown changes nothing
+    assert [i.value for i in leo.info] == ["Nothing changed."]
+    leo.button(key="lead_use_mine_title").click().run()
+    leo.button(key="edit_submit_v2").click().run()
+    assert [s.value for s in leo.success] == ["Lead saved."]
+    with clean_db.connect() as conn:
+        assert conn.execute(text("SELECT phone, title FROM leads")).one() == ("+1 415 555 0100", "VP Sales")
 
 
 def test_only_qualified_leads_offer_conversion(clean_db, people, app_as):
@@ -184,7 +215,7 @@ def test_converting_opens_the_new_opportunity(clean_db, people, app_as):
 def test_rep_cannot_open_another_reps_lead(clean_db, people, app_as):
     lead = _lead(clean_db, people["rita"])
     at = app_as(people["leo"], "pages/leads.py", id=str(lead.id))
-    assert [e.value for e in at.error] == ["permission denied"]
+    assert [e.value for e in at.error] == ["Permission denied."]
     assert not at.metric
 
 
@@ -233,11 +264,11 @@ def test_manager_reassigns_a_lead_to_another_rep_on_the_team(clean_db, people, a
     lead = _lead(clean_db, people["leo"])
     at = app_as(people["maya"], "pages/leads.py", id=str(lead.id))
     at.button(key="lead_open_edit").click().run()
-    at.selectbox(key="edit_owner").set_value(people["rita"].id)
-    at.button(key="edit_submit").click().run()
+    at.selectbox(key="edit_owner_id_v1").set_value(people["rita"].id)
+    at.button(key="edit_submit_v1").click().run()
     assert {m.label: m.value for m in at.metric}["Owner"] == "Rita Rep"
     rep_view = app_as(people["leo"], "pages/leads.py", id=str(lead.id))
-    assert [e.value for e in rep_view.error] == ["permission denied"]
+    assert [e.value for e in rep_view.error] == ["Permission denied."]
 
 
 def test_a_page_past_the_end_offers_the_first_page(clean_db, people, app_as):
@@ -254,7 +285,7 @@ def test_an_open_panel_does_not_follow_you_to_another_lead(clean_db, people, app
     second = _lead(clean_db, people["leo"], first_name="Jane", last_name="Roe", email="jane.roe@example.com")
     at = app_as(people["leo"], "pages/leads.py", id=str(first.id))
     at.button(key="lead_open_edit").click().run()
-    assert at.text_input(key="edit_first_name").value == "John"
+    assert at.text_input(key="edit_first_name_v1").value == "John"
     at.query_params["id"] = str(second.id)
     at.run()
     assert at.title[0].value == "Jane Roe"

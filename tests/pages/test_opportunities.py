@@ -51,11 +51,11 @@ def test_moving_back_a_stage_needs_a_reason(clean_db, people, app_as):
     opp = _deal(clean_db, people["leo"], stage="proposal")
     at = app_as(people["leo"], "pages/opportunities.py", id=str(opp.id))
     at.button(key="opp_open_stage").click().run()
-    at.selectbox(key="stage_to").set_value("discovery")
-    at.button(key="stage_submit").click().run()
+    at.selectbox(key=f"stage_to_v{opp.version}").set_value("discovery")
+    at.button(key=f"stage_submit_v{opp.version}").click().run()
     assert [e.value for e in at.error] == ["Moving back from Proposal to Discovery needs a reason"]
-    at.text_area(key="stage_reason").input("Budget review reopened scoping")
-    at.button(key="stage_submit").click().run()
+    at.text_area(key=f"stage_reason_v{opp.version}").input("Budget review reopened scoping")
+    at.button(key=f"stage_submit_v{opp.version}").click().run()
     assert not at.error
     assert [s.value for s in at.success] == ["Stage changed to Discovery."]
     assert at.dataframe[0].value["Reason"].tolist()[0] == "Budget review reopened scoping"
@@ -65,11 +65,11 @@ def test_closing_as_lost_needs_a_lost_reason(clean_db, people, app_as):
     opp = _deal(clean_db, people["leo"])
     at = app_as(people["leo"], "pages/opportunities.py", id=str(opp.id))
     at.button(key="opp_open_stage").click().run()
-    at.selectbox(key="stage_to").set_value("closed_lost")
-    at.button(key="stage_submit").click().run()
+    at.selectbox(key=f"stage_to_v{opp.version}").set_value("closed_lost")
+    at.button(key=f"stage_submit_v{opp.version}").click().run()
     assert [e.value for e in at.error] == ["Closing a deal as lost needs a lost reason"]
-    at.selectbox(key="stage_lost_reason").set_value("competitor")
-    at.button(key="stage_submit").click().run()
+    at.selectbox(key=f"stage_lost_reason_v{opp.version}").set_value("competitor")
+    at.button(key=f"stage_submit_v{opp.version}").click().run()
     assert {m.label: m.value for m in at.metric}["Stage"] == "Closed Lost"
     with clean_db.connect() as conn:
         assert conn.scalar(text("SELECT lost_reason FROM opportunities")) == "competitor"
@@ -84,11 +84,21 @@ def test_amount_edit_is_refused_when_someone_changed_the_deal(clean_db, people, 
             session=session, opportunity_id=opp.id, data={"amount": "2000"}, expected_version=opp.version,
             actor=people["maya"],
         )  # fmt: skip
-    at.number_input(key="oppedit_amount").set_value(5000.0)
-    at.button(key="oppedit_submit").click().run()
+    at.number_input(key=f"oppedit_amount_v{opp.version}").set_value(5000.0)
+    at.button(key=f"oppedit_submit_v{opp.version}").click().run()
     assert "changed by Maya Manager" in at.error[0].value
     with clean_db.connect() as conn:
         assert conn.scalar(text("SELECT amount FROM opportunities")) == Decimal("2000.00")
+    at.button(key="reload_stale_record").click().run()
+    now = opp.version + 1
+    assert at.number_input(key=f"oppedit_amount_v{now}").value == 2000.0  # the stored amount
+    assert "Yours: 5,000.00" in " ".join(m.value for m in at.markdown)
+    at.button(key="opp_use_mine_amount").click().run()
+    assert at.number_input(key=f"oppedit_amount_v{now}").value == 5000.0
+    at.button(key=f"oppedit_submit_v{now}").click().run()
+    assert [s.value for s in at.success] == ["Opportunity saved."]
+    with clean_db.connect() as conn:
+        assert conn.scalar(text("SELECT amount FROM opportunities")) == Decimal("5000.00")
 
 
 def test_analyst_sees_deals_without_change_buttons(clean_db, people, app_as):
@@ -101,7 +111,7 @@ def test_analyst_sees_deals_without_change_buttons(clean_db, people, app_as):
 def test_rep_cannot_open_another_reps_deal(clean_db, people, app_as):
     opp = _deal(clean_db, people["rita"])
     at = app_as(people["leo"], "pages/opportunities.py", id=str(opp.id))
-    assert [e.value for e in at.error] == ["permission denied"]
+    assert [e.value for e in at.error] == ["Permission denied."]
 
 
 def test_manager_filters_the_team_list_by_owner_through_the_url(clean_db, people, app_as):
