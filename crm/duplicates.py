@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from crm import audit
 from crm.actors import Actor
 from crm.errors import DomainError, ValidationFailed
-from crm.leads import EDITABLE_FIELDS, SCORE_FIELDS, SEARCH_EXPRESSION, lead_values, score_of
+from crm.leads import EDITABLE_FIELDS, SEARCH_EXPRESSION, lead_values, rescore
 from crm.permissions import ensure_can_edit, ensure_can_write
 from models import Lead, Opportunity
 
@@ -222,7 +222,7 @@ def merge_leads(
 
     for name, value in taken.items():
         setattr(keep, name, value)
-    keep.score = score_of({k: getattr(keep, k) for k in SCORE_FIELDS})
+    rescore(keep)
     session.flush()
     changes = audit.diff(before, lead_values(keep))
     changes["merged_lead_id"] = other.id

@@ -11,7 +11,6 @@ import uuid
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
-from decimal import Decimal
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
@@ -255,9 +254,11 @@ def check_version(
     )
 
 
-def score_of(values: Mapping[str, Any]) -> Decimal:
-    """The lead score of ``values`` as stored (two decimals), so an unchanged score is not a change."""
-    return Decimal(str(calculate_score(values))).quantize(Decimal("0.01"))
+def rescore(lead: Lead) -> None:
+    """Recompute the lead's score; an unchanged score (``65.4`` vs the stored ``65.40``) is left alone."""
+    score = calculate_score({k: getattr(lead, k) for k in SCORE_FIELDS})
+    if lead.score is None or not audit.same_value(lead.score, score):
+        lead.score = score
 
 
 def update_lead(
@@ -297,7 +298,7 @@ def update_lead(
     before = lead_values(lead)
     for key, value in changes.items():
         setattr(lead, key, value)
-    lead.score = score_of({k: getattr(lead, k) for k in SCORE_FIELDS})
+    rescore(lead)
     delta = audit.diff(before, lead_values(lead))
     if not delta:
         return lead
