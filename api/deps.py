@@ -7,9 +7,10 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import APIKeyHeader, OAuth2PasswordBearer
 
-from api.credentials import actor_for_api_key, actor_for_token
+from api.credentials import actor_for_token
 from core.db import transaction
 from crm.actors import Actor
+from crm.api_keys import actor_for_api_key
 from crm.errors import AuthenticationFailed
 
 bearer_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)

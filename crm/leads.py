@@ -11,9 +11,8 @@ import uuid
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
-from typing import Any, TypeVar
+from typing import Any
 
-from pydantic import BaseModel, ValidationError
 from sqlalchemy import ColumnElement, Select, func, literal_column, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
@@ -21,7 +20,7 @@ from sqlalchemy.orm import Session, aliased
 from core.metrics import LEAD_CREATED
 from crm import audit
 from crm.actors import Actor
-from crm.errors import DomainError, DuplicateEmail, NotFound, StaleRecord, ValidationFailed
+from crm.errors import DomainError, DuplicateEmail, NotFound, ValidationFailed
 from crm.permissions import (
     editable_owner_ids,
     ensure_can_edit,
@@ -29,12 +28,11 @@ from crm.permissions import (
     ensure_can_write,
     visible_owner_ids,
 )
+from crm.records import check_version, parse_input
 from crm.scoring import SCORE_INPUTS, ScoreExplanation, calculate_score, explain_score
 from crm.territories import assign_territory
 from models import Lead, Territory, User
-from models.schemas import LeadCreate, LeadQuery, LeadUpdate, field_errors
-
-SchemaT = TypeVar("SchemaT", bound=BaseModel)
+from models.schemas import LeadCreate, LeadQuery, LeadUpdate
 
 # The substring-search expression; migration 0002 indexes exactly this text with pg_trgm.
 SEARCH_EXPRESSION = (
@@ -107,16 +105,6 @@ class LeadPage:
         return self.offset + len(self.rows) < self.total
 
 
-def parse_input(schema: type[SchemaT], data: Mapping[str, Any] | SchemaT) -> SchemaT:
-    """Validate raw form/API input into ``schema``; raise ValidationFailed naming each bad field."""
-    if isinstance(data, schema):
-        return data
-    try:
-        return schema.model_validate(dict(data))
-    except ValidationError as exc:
-        raise ValidationFailed(field_errors(exc)) from None
-
-
 def lead_values(lead: Lead) -> dict[str, Any]:
     """The editable and scoring fields of a lead as a plain dict."""
     return {name: getattr(lead, name) for name in (*EDITABLE_FIELDS, "score")}
@@ -125,13 +113,6 @@ def lead_values(lead: Lead) -> dict[str, Any]:
 def explain_lead_score(lead: Lead) -> ScoreExplanation:
     """Why this lead has its score (fit and engagement parts, in words)."""
     return explain_score({k: getattr(lead, k) for k in SCORE_FIELDS})
-
-
-def stale_message(*, session: Session, entity_type: str, entity_id: uuid.UUID, updated_at: datetime) -> str:
-    """ "changed by <name> at <time> — reload" for a record someone else changed."""
-    last = audit.last_change(session=session, entity_type=entity_type, entity_id=entity_id)
-    who = last.actor_name if last is not None else "someone else"
-    return f"This {entity_type} was changed by {who} at {updated_at.astimezone(UTC):%Y-%m-%d %H:%M:%S} UTC — reload"
 
 
 def _find_email(session: Session, email: str, *, exclude: uuid.UUID | None = None) -> uuid.UUID | None:
@@ -225,35 +206,6 @@ def _load_for_update(session: Session, lead_id: uuid.UUID) -> Lead:
     return lead
 
 
-def check_version(
-    *,
-    session: Session,
-    entity_type: str,
-    record: Any,
-    expected_version: int | None,
-    fields: tuple[str, ...] = EDITABLE_FIELDS,
-) -> None:
-    """Raise StaleRecord when ``record`` (locked) is no longer at ``expected_version``.
-
-    The error names the ``fields`` the audit log records as changed by the writes since that
-    version (``changed_fields``) and the version now stored (``current_version``).
-    """
-    if expected_version is None or record.version == expected_version:
-        return
-    changed = audit.fields_changed_in_last_writes(
-        session=session,
-        entity_type=entity_type,
-        entity_id=record.id,
-        writes=record.version - expected_version if record.version > expected_version else 1,
-        fields=fields,
-    )
-    raise StaleRecord(
-        stale_message(session=session, entity_type=entity_type, entity_id=record.id, updated_at=record.updated_at),
-        changed_fields=changed,
-        current_version=record.version,
-    )
-
-
 def rescore(lead: Lead) -> None:
     """Recompute the lead's score; an unchanged score (``65.4`` vs the stored ``65.40``) is left alone."""
     score = calculate_score({k: getattr(lead, k) for k in SCORE_FIELDS})
@@ -274,7 +226,9 @@ def update_lead(
     data = parse_input(LeadUpdate, data)
     lead = _load_for_update(session, lead_id)
     ensure_can_edit(actor, lead.owner_id, session=session)
-    check_version(session=session, entity_type="lead", record=lead, expected_version=expected_version)
+    check_version(
+        session=session, entity_type="lead", record=lead, expected_version=expected_version, fields=EDITABLE_FIELDS
+    )
 
     changes = {k: getattr(data, k) for k in data.model_fields_set if k in EDITABLE_FIELDS}
     for required in ("last_name", "email", "owner_id"):
@@ -322,7 +276,9 @@ def delete_lead(*, session: Session, lead_id: uuid.UUID, actor: Actor, expected_
     ensure_can_write(actor)
     lead = _load_for_update(session, lead_id)
     ensure_can_edit(actor, lead.owner_id, session=session)
-    check_version(session=session, entity_type="lead", record=lead, expected_version=expected_version)
+    check_version(
+        session=session, entity_type="lead", record=lead, expected_version=expected_version, fields=EDITABLE_FIELDS
+    )
     if lead.status == "converted":
         raise DomainError("A converted lead cannot be deleted; it is part of its opportunity's history", field="status")
     snapshot = {k: v for k, v in lead_values(lead).items() if v is not None}

@@ -25,8 +25,8 @@ from crm import audit
 from crm.accounts import company_domain, find_or_create_account
 from crm.actors import Actor
 from crm.errors import DomainError, InvalidStageTransition, NotFound, ValidationFailed
-from crm.leads import check_version, parse_input
 from crm.permissions import ensure_can_edit, ensure_can_view, ensure_can_write, visible_owner_ids
+from crm.records import check_version, parse_input
 from models import Lead, Opportunity, OpportunityStageHistory, User
 from models.domain import (
     CLOSED_STAGES,

@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import math
 import uuid
-from dataclasses import dataclass
 from typing import Any
 
 import streamlit as st
-from sqlalchemy import select
 
 from crm.actors import Actor
+from crm.lookups import TerritoryView, list_territories
 from crm.territories import RulePreview
-from models import Territory
 from models.domain import ROLES
 from ui import lookups
 from ui.format import escape, moment, title_case
@@ -99,26 +97,10 @@ def manage_user_forms(users: list[Any], actor: Actor) -> tuple[str, uuid.UUID, A
     return None
 
 
-@dataclass(frozen=True)
-class TerritoryView:
-    """A territory as the admin page shows it."""
-
-    id: uuid.UUID
-    name: str
-    region: str | None
-    priority: int
-    rules: list[dict[str, Any]]
-    version: int
-    is_active: bool
-
-
 def territories() -> list[TerritoryView]:
     """Every territory with its rules (read fresh: admins edit them here)."""
     with sessions()() as session:
-        rows = session.scalars(select(Territory).order_by(Territory.priority.desc(), Territory.name)).all()
-        return [
-            TerritoryView(t.id, t.name, t.region, t.priority, list(t.rules or []), t.version, t.is_active) for t in rows
-        ]
+        return list_territories(session=session)
 
 
 def rules_editor(territory: TerritoryView) -> tuple[list[dict[str, Any]], int]:

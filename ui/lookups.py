@@ -3,46 +3,25 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
 
 import streamlit as st
-from sqlalchemy import select
 
-from models import Territory, User
+from crm.lookups import Person, list_people, list_territory_names
 from ui.resources import sessions
-
-
-@dataclass(frozen=True)
-class Person:
-    """A user as option lists show them."""
-
-    id: uuid.UUID
-    name: str
-    email: str
-    role: str
-    is_active: bool
-    team_id: uuid.UUID | None
-    manager_id: uuid.UUID | None
 
 
 @st.cache_data(ttl=60, show_spinner=False)
 def people() -> dict[uuid.UUID, Person]:
     """Every user by id, ordered by name."""
     with sessions()() as session:
-        rows = session.execute(
-            select(User.id, User.name, User.email, User.role, User.is_active, User.team_id, User.manager_id).order_by(
-                User.name
-            )
-        ).all()
-    return {row.id: Person(*row) for row in rows}
+        return list_people(session=session)
 
 
 @st.cache_data(ttl=60, show_spinner=False)
 def territory_names() -> dict[uuid.UUID, str]:
     """Every territory's name by id, ordered by name."""
     with sessions()() as session:
-        rows = session.execute(select(Territory.id, Territory.name).order_by(Territory.name)).all()
-    return {row.id: row.name for row in rows}
+        return list_territory_names(session=session)
 
 
 def person_name(user_id: uuid.UUID | None) -> str:

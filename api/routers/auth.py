@@ -8,12 +8,13 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request, status
 from fastapi.security import OAuth2PasswordRequestForm
 
-from api.credentials import ACCESS_TOKEN_MINUTES, create_api_key, issue_token, list_api_keys, revoke_api_key
+from api.credentials import ACCESS_TOKEN_MINUTES, issue_token
 from api.credentials import revoke_token as revoke_token_claims
 from api.deps import CurrentActor
 from api.errors import responses
 from api.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyOut, Me, TokenResponse
 from core.db import transaction
+from crm.api_keys import create_api_key, list_api_keys, revoke_api_key
 from crm.errors import DomainError, ValidationFailed
 from crm.users import authenticate
 

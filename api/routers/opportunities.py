@@ -23,8 +23,9 @@ from api.snapshot import open_pipeline_rows, warehouse_as_of
 from core.db import transaction
 from crm import opportunities as opportunity_service
 from crm.errors import DomainError, PermissionDenied
-from crm.leads import check_version
+from crm.opportunities import OPPORTUNITY_FIELDS
 from crm.permissions import visible_owner_ids
+from crm.records import check_version
 from models.domain import STAGES
 from models.schemas import MAX_PAGE_SIZE, OPPORTUNITY_SORTS, OpportunityUpdate
 
@@ -112,7 +113,13 @@ def update_opportunity(opportunity_id: uuid.UUID, data: OpportunityPatch, actor:
                 reason=data.reason,
             )
         else:
-            check_version(session=session, entity_type="opportunity", record=opp, expected_version=data.version)
+            check_version(
+                session=session,
+                entity_type="opportunity",
+                record=opp,
+                expected_version=data.version,
+                fields=OPPORTUNITY_FIELDS,
+            )
         if data.stage is not None:
             try:
                 opp = opportunity_service.change_stage(

@@ -5,8 +5,9 @@ from __future__ import annotations
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from api.credentials import hash_api_key, issue_token
+from api.credentials import issue_token
 from core.db import transaction
+from crm.api_keys import hash_api_key
 from models import ApiKey
 
 PASSWORD = "correct-horse-battery"

@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from crm.errors import ValidationFailed
-from crm.leads import parse_input
+from crm.records import parse_input
 from models.schemas import LeadConversion, LeadCreate, LeadQuery
 
 
