@@ -33,7 +33,7 @@ if territories:
     rules, priority = views.rules_editor(territory)
     proposal = {"territory": territory.id, "version": territory.version, "rules": rules, "priority": priority}
     if st.button("Preview change", key="terr_preview"):
-        result = fetch(preview_rule_change, territory_id=territory.id, rules=rules, priority=priority)
+        result = fetch(preview_rule_change, territory_id=territory.id, rules=rules, priority=priority, actor=user)
         st.session_state["terr_previewed"] = (proposal, result)
     previewed = st.session_state.get("terr_previewed")
     if previewed is not None and previewed[0] == proposal:

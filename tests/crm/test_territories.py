@@ -115,12 +115,25 @@ def test_preview_counts_moves_without_changing_anything(session, org):
     _open_leads(session, org, 3, "US")
     _open_leads(session, org, 2, "DE")
     preview = preview_rule_change(
-        session=session, territory_id=org.east.id, rules=[{"countries": ["DE", "US"]}], priority=200
+        session=session, territory_id=org.east.id, rules=[{"countries": ["DE", "US"]}], priority=200, actor=org.admin
     )
     assert (preview.leads_checked, preview.leads_moving) == (5, 3)
     assert [(m.from_territory, m.to_territory, m.count) for m in preview.moves] == [("West", "East", 3)]
     assert session.scalar(select(Territory.priority).where(Territory.id == org.east.id)) == 100
     assert len(session.scalars(select(Lead).where(Lead.territory_id == org.west.id)).all()) == 3
+
+
+def test_only_admins_preview_a_rule_change(session, org):
+    _open_leads(session, org, 2, "US")
+    for actor in (org.maya, org.leo, org.analyst):
+        with pytest.raises(PermissionDenied):
+            preview_rule_change(
+                session=session, territory_id=org.east.id, rules=[{"countries": ["US"]}], priority=200, actor=actor
+            )
+    preview = preview_rule_change(
+        session=session, territory_id=org.east.id, rules=[{"countries": ["US"]}], priority=200, actor=org.admin
+    )
+    assert preview.leads_moving == 2
 
 
 def test_apply_moves_leads_to_the_new_territorys_reps_and_audits(session, org):
@@ -173,7 +186,7 @@ def test_preview_and_apply_respect_bands_and_missing_values(session, org):
         )  # fmt: skip
     east = session.get(Territory, org.east.id)
     rules = [{"countries": ["US"], "employee_min": 100, "employee_max": 1000}]
-    preview = preview_rule_change(session=session, territory_id=east.id, rules=rules, priority=100)
+    preview = preview_rule_change(session=session, territory_id=east.id, rules=rules, priority=100, actor=org.admin)
     assert (preview.leads_checked, preview.leads_moving) == (6, 2)  # more specific than West's rule
     apply_rule_change(session=session, territory_id=east.id, rules=rules, priority=100, expected_version=east.version,
                       actor=org.admin)  # fmt: skip
