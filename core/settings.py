@@ -26,6 +26,7 @@ class Settings(BaseSettings):
     app_env: Literal["development", "production"] = "development"
     secret_key: str = DEFAULT_SECRET
     etl_every: str = "15m"
+    session_hours: float = Field(default=12, gt=0, description="how long a browser sign-in lasts")
     metrics_port: int = 9464
     log_level: str = "INFO"
 

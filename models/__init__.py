@@ -2,6 +2,7 @@
 
 from models.api_tables import ApiKey, RevokedToken
 from models.base import Base
+from models.session_tables import SignInSession
 from models.tables import (
     Account,
     AuditLog,
@@ -26,6 +27,7 @@ __all__ = [
     "OpportunityStageHistory",
     "Quota",
     "RevokedToken",
+    "SignInSession",
     "Team",
     "Territory",
     "User",

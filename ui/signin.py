@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import streamlit as st
 
+from core.settings import get_settings
 from core.version import __version__
 from crm.actors import actor_from_user
 from crm.errors import DomainError
+from crm.sessions import start_session
 from crm.users import authenticate
 from ui.resources import sessions
 from ui.session import forget, remember
@@ -27,13 +29,14 @@ def sign_in_form() -> None:
         with sessions().begin() as session:
             user = authenticate(session=session, email=email, password=password)
             snapshot = actor_from_user(user)
+            session_id, ticket = start_session(session=session, user_id=user.id, hours=get_settings().session_hours)
     except DomainError as exc:
         st.error(str(exc))
         return
-    remember(snapshot)
+    remember(snapshot, session_id=session_id, ticket=ticket)
     st.rerun()
 
 
 def sign_out_button() -> None:
-    """A sidebar button that signs the user out (the callback runs before the next script run)."""
+    """A sidebar button that signs the user out everywhere this session reached (reloads, other tabs)."""
     st.sidebar.button("Sign out", key="sign_out", on_click=forget)
