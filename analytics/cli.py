@@ -1,4 +1,7 @@
-"""``python -m analytics`` — train, forecast, backtest. Exit codes: 0 ok, 2 no warehouse or bad input."""
+"""``python -m analytics`` — train, forecast, backtest.
+
+Exit codes: 0 ok, 2 no warehouse or bad input, 3 ``train`` refused to publish a model (suspected leakage).
+"""
 
 from __future__ import annotations
 
@@ -11,7 +14,7 @@ from collections.abc import Sequence
 from core.errors import ConfigError
 from core.warehouse import WarehouseMissing
 
-EXIT_OK, EXIT_INPUT = 0, 2
+EXIT_OK, EXIT_INPUT, EXIT_REFUSED = 0, 2, 3
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -52,7 +55,12 @@ def _train() -> int:
     from analytics.training import train_models
 
     cards = train_models()
+    refused = [name for name, card in cards.items() if card.get("published") is False]
+    for name in refused:
+        print(f"{name}: REFUSED — {cards[name]['leakage']['message']}", file=sys.stderr)
     for name, card in cards.items():
+        if name in refused:
+            continue
         test = card.get("test") or {}
         kind = f"fallback ({card.get('fallback_reason')})" if card.get("is_fallback") else "model"
         auc, brier = test.get("auc"), test.get("brier")
@@ -62,7 +70,7 @@ def _train() -> int:
             f"{card['training_seconds']} s"
         )
     print(f"saved in {model_dir()}")
-    return EXIT_OK
+    return EXIT_REFUSED if refused else EXIT_OK
 
 
 def _forecast(args: argparse.Namespace) -> int:

@@ -59,6 +59,7 @@ SELECT p.opportunity_id, p.name, p.owner_id, p.owner_name, p.team_id, p.team_nam
        (epoch(p.snapshot_at) - epoch(p.created_at)) / 86400 AS days_open,
        (epoch(p.snapshot_at) - epoch(s.stage_entered_at)) / 86400 AS days_in_stage,
        CAST(s.expected_close_on - CAST(p.snapshot_at AS DATE) AS DOUBLE) AS days_to_expected_close,
+       CAST(coalesce(s.expected_close_on < CAST(p.snapshot_at AS DATE), FALSE) AS DOUBLE) AS is_overdue,
        CAST(s.count_close_date_pushes AS DOUBLE) AS count_close_date_pushes,
        CAST(s.count_amount_changes AS DOUBLE) AS count_amount_changes,
        (coalesce(oc.cum_won, 0) + 10 * coalesce(ac.cum_won / ac.cum_closed, 0.3))

@@ -15,6 +15,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, SplineTransformer, StandardScaler
 
+from analytics.leakage import leakage_check
 from analytics.model_eval import (
     calibrated_probabilities,
     feature_importances,
@@ -178,6 +179,15 @@ def train_lead_model(*, con: Source = None, seed: int = 0) -> LeadModel:
             y_test, np.array([test_rates.get(s, test_overall) for s in test["source"]], dtype=float)
         ),
         importances=feature_importances(calibrated, test.select(FEATURES), y_test, FEATURES, FEATURE_LABELS, seed=seed),
+    )
+    card["leakage"] = leakage_check(
+        test_auc=card["test"].get("auc"),
+        train=train,
+        test=test,
+        features=FEATURES,
+        categorical=CATEGORICAL_FEATURES,
+        target="converts_in_window",
+        labels=FEATURE_LABELS,
     )
     return LeadModel(
         source_rates=rates, overall_rate=overall, is_fallback=False, calibrated=calibrated, pipeline=pipeline, card=card

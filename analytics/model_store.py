@@ -44,6 +44,18 @@ def save_model(
     return base
 
 
+def save_refused(name: str, card: dict[str, Any], *, folder: Path | None = None) -> Path:
+    """Record a model that training refused to publish: its card is saved, any earlier model and scores removed.
+
+    Pages then find no model (so nothing suspect is served) and the card says why.
+    """
+    base = model_dir(folder)
+    _write_atomically(base / f"{name}_card.json", lambda p: p.write_text(json.dumps(card, indent=2, default=str)))
+    for stale in (base / f"{name}_model.joblib", base / SCORES.get(name, f"{name}_scores.parquet")):
+        stale.unlink(missing_ok=True)
+    return base
+
+
 def load_model(name: str, *, folder: Path | None = None) -> Any | None:
     """The saved model called ``name`` ('win' or 'lead'), or None when none is trained yet."""
     path = model_dir(folder) / f"{name}_model.joblib"

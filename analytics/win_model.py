@@ -16,6 +16,7 @@ from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, SplineTransformer, StandardScaler
 
 from analytics.deal_features import closed_deal_snapshots, data_end, open_deal_features
+from analytics.leakage import leakage_check
 from analytics.model_eval import (
     calibrated_probabilities,
     feature_importances,
@@ -36,7 +37,9 @@ NUMERIC_FEATURES = [
     "owner_win_rate",
     "engagement_score",
 ]
-FEATURES = CATEGORICAL_FEATURES + LOG_FEATURES + NUMERIC_FEATURES
+# Flags (0/1) enter as they are: 'is_overdue' = the expected close date has passed on the snapshot day.
+FLAG_FEATURES = ["is_overdue"]
+FEATURES = CATEGORICAL_FEATURES + LOG_FEATURES + NUMERIC_FEATURES + FLAG_FEATURES
 FEATURE_LABELS = {
     "stage": "Stage",
     "source": "Lead source",
@@ -47,6 +50,7 @@ FEATURE_LABELS = {
     "days_open": "Days open",
     "days_in_stage": "Days in current stage",
     "days_to_expected_close": "Days to expected close",
+    "is_overdue": "Past its expected close date",
     "count_close_date_pushes": "Close date pushed",
     "count_amount_changes": "Amount changed",
     "owner_win_rate": "Owner's win rate so far",
@@ -60,7 +64,7 @@ MODEL_NAME = "win"
 
 
 def build_win_pipeline() -> Pipeline:
-    """The unfitted model: one-hot categories, log amounts, spline-expanded numbers, then logistic regression."""
+    """The unfitted model: one-hot categories, log amounts, spline-expanded numbers, flags, logistic regression."""
     prepare = ColumnTransformer(
         [
             (
@@ -85,6 +89,7 @@ def build_win_pipeline() -> Pipeline:
                 ),
                 NUMERIC_FEATURES,
             ),
+            ("flag", FunctionTransformer(_filled, feature_names_out="one-to-one"), FLAG_FEATURES),
         ]
     )
     return Pipeline([("prepare", prepare), ("model", LogisticRegression(C=0.5, max_iter=2000))])
@@ -178,6 +183,15 @@ def train_win_model(*, before: dt.date | None = None, con: Source = None, seed: 
             stage_rates=rates_all,
             importances=[],
         )
+        card["leakage"] = leakage_check(
+            test_auc=card["test"].get("auc"),
+            train=pl.concat([train, calibrate]),
+            test=test,
+            features=["stage"],
+            categorical=["stage"],
+            target="is_won",
+            labels=FEATURE_LABELS,
+        )
         return WinModel(stage_rates=rates_all, overall_rate=overall_all, is_fallback=True, card=card)
     if train.height > MAX_TRAIN_ROWS:
         train = train.sample(MAX_TRAIN_ROWS, seed=seed)
@@ -191,6 +205,15 @@ def train_win_model(*, before: dt.date | None = None, con: Source = None, seed: 
         test=_metrics(y_test, p_test),
         stage_rates=rates,
         importances=feature_importances(calibrated, test.select(FEATURES), y_test, FEATURES, FEATURE_LABELS, seed=seed),
+    )
+    card["leakage"] = leakage_check(
+        test_auc=card["test"].get("auc"),
+        train=train,
+        test=test,
+        features=FEATURES,
+        categorical=CATEGORICAL_FEATURES,
+        target="is_won",
+        labels=FEATURE_LABELS,
     )
     return WinModel(
         stage_rates=rates, overall_rate=overall, is_fallback=False, calibrated=calibrated, pipeline=pipeline, card=card

@@ -20,6 +20,8 @@ for name, title in TITLES.items():
     if card is None:
         st.info(TRAIN_HINT)
         continue
+    if card.get("published") is False:
+        st.error((card.get("leakage") or {}).get("message") or "Not published.")
     if card.get("is_fallback"):
         st.warning(f"Fallback in use — {card.get('fallback_reason')}: {card.get('method')}.")
     else:

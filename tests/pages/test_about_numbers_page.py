@@ -50,3 +50,18 @@ def test_each_card_shows_window_samples_metrics_calibration_and_importance(tmp_p
     assert list(metrics[0]["model"]) == ["Model", "Stage-only baseline"]
     assert any("importance" in df.value.columns for df in at.dataframe)
     get_settings.cache_clear()
+
+
+def test_a_refused_model_shows_why_in_red(tmp_path, monkeypatch):
+    card = _card("win", fallback=False)
+    message = "Not published, suspected leakage (a feature knows the outcome): feature 'amount' alone separates"
+    card.update(published=False, leakage={"is_suspect": True, "message": message})
+    (tmp_path / "win_card.json").write_text(json.dumps(card))
+    monkeypatch.setenv("MODEL_DIR", str(tmp_path))
+    from core.settings import get_settings
+
+    get_settings.cache_clear()
+    at = open_page("about_numbers")
+    assert not at.exception
+    assert [e.value for e in at.error] == [message]
+    get_settings.cache_clear()
