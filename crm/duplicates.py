@@ -3,6 +3,10 @@
 A candidate is another lead with the same first name, last name and company, the same phone
 number (digits compared), or a near-identical email (same address after removing dots and
 ``+tags`` in the local part, or a one- or two-character typo). ``match_score`` is 0–100.
+
+Duplicates are scoped exactly like search (``crm.permissions.visible_owner_ids``): a caller is
+shown only the candidates they may read; of the others they learn only that one exists
+(``DuplicateCheck.others``), never its name, email, score or id.
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ from crm import audit
 from crm.actors import Actor
 from crm.errors import DomainError, ValidationFailed
 from crm.leads import EDITABLE_FIELDS, SEARCH_EXPRESSION, lead_values, rescore
-from crm.permissions import ensure_can_edit, ensure_can_write
+from crm.permissions import ensure_can_edit, ensure_can_write, visible_owner_ids
 from models import Lead, Opportunity
 
 # Expressions indexed by migration 0002 (keep the text identical).
@@ -45,6 +49,23 @@ class DuplicateCandidate:
     reasons: list[str] = field(default_factory=list)
     company: str | None = None
     owner_id: uuid.UUID | None = None
+
+
+OTHERS_MESSAGE = "A similar lead exists, owned by someone else — ask your manager."
+
+
+@dataclass(frozen=True)
+class DuplicateCheck:
+    """Possible duplicates as the caller may see them: the visible ones, and how many others exist."""
+
+    candidates: list[DuplicateCandidate]
+    others: int = 0
+    same_email: bool = False  # some candidate (visible or not) has exactly the email checked
+
+    @property
+    def any(self) -> bool:
+        """True when any possible duplicate exists, visible or not."""
+        return bool(self.candidates) or self.others > 0
 
 
 def phone_digits(phone: str | None) -> str | None:
@@ -77,11 +98,40 @@ def _email_similarity(a: str, b: str) -> float:
     return SequenceMatcher(None, a.lower(), b.lower()).ratio()
 
 
-def find_possible_duplicates(
-    *, session: Session, data: Mapping[str, Any] | Any, exclude_id: uuid.UUID | None = None, limit: int = 10
-) -> list[DuplicateCandidate]:
-    """Leads that look like the same person as ``data`` (a mapping or schema), best match first."""
+def check_duplicates(
+    *,
+    session: Session,
+    data: Mapping[str, Any] | Any,
+    actor: Actor,
+    exclude_id: uuid.UUID | None = None,
+    limit: int = 10,
+) -> DuplicateCheck:
+    """Possible duplicates of ``data`` that ``actor`` may see, plus the count of those they may not."""
     values = data.model_dump() if hasattr(data, "model_dump") else dict(data)
+    found = _all_candidates(session=session, values=values, exclude_id=exclude_id, limit=limit * 5)
+    owners = visible_owner_ids(session=session, actor=actor)
+    visible = [c for c in found if owners is None or c.owner_id in owners]
+    email = (_text(values.get("email")) or "").lower()
+    same_email = bool(email) and any((c.email or "").lower() == email for c in found)
+    return DuplicateCheck(visible[:limit], len(found) - len(visible), same_email)
+
+
+def find_possible_duplicates(
+    *,
+    session: Session,
+    data: Mapping[str, Any] | Any,
+    actor: Actor,
+    exclude_id: uuid.UUID | None = None,
+    limit: int = 10,
+) -> list[DuplicateCandidate]:
+    """Leads ``actor`` may see that look like the same person as ``data`` (a mapping or schema), best first."""
+    return check_duplicates(session=session, data=data, actor=actor, exclude_id=exclude_id, limit=limit).candidates
+
+
+def _all_candidates(
+    *, session: Session, values: Mapping[str, Any], exclude_id: uuid.UUID | None, limit: int
+) -> list[DuplicateCandidate]:
+    """Every possible duplicate, whoever owns it (never shown as such: see check_duplicates)."""
     first, last = _text(values.get("first_name")), _text(values.get("last_name"))
     company, email = _text(values.get("company")), _text(values.get("email"))
     phone = phone_digits(_text(values.get("phone")))

@@ -35,11 +35,21 @@ class PermissionDenied(DomainError):
 
 
 class DuplicateEmail(DomainError):
+    """The email is taken. ``existing_id`` is set only when the caller may see that record."""
+
     status_code = 409
 
-    def __init__(self, email: str, existing_id: object, *, kind: str = "lead") -> None:
+    def __init__(
+        self, email: str, existing_id: object = None, *, kind: str = "lead", owner_name: str | None = None
+    ) -> None:
         self.existing_id = existing_id
-        super().__init__(f"A {kind} with email {email} already exists (id {existing_id})", field="email")
+        if existing_id is None:
+            message = f"A {kind} with email {email} already exists, owned by someone else — ask your manager."
+        elif owner_name:
+            message = f"A {kind} with email {email} already exists, owned by {owner_name}."
+        else:
+            message = f"A {kind} with email {email} already exists."
+        super().__init__(message, field="email")
 
 
 class StaleRecord(DomainError):

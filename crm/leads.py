@@ -22,6 +22,7 @@ from crm import audit
 from crm.actors import Actor
 from crm.errors import DomainError, DuplicateEmail, NotFound, ValidationFailed
 from crm.permissions import (
+    can_view,
     editable_owner_ids,
     ensure_can_edit,
     ensure_can_view,
@@ -135,15 +136,24 @@ def _check_territory(session: Session, territory_id: uuid.UUID) -> str:
     return name
 
 
-def _flush_unique(session: Session, email: str | None) -> None:
+def duplicate_email(session: Session, actor: Actor, email: str, existing_id: uuid.UUID | None) -> DuplicateEmail:
+    """The DuplicateEmail error as ``actor`` may read it: the owner and id only when they may see the lead."""
+    owner = session.execute(
+        select(Lead.owner_id, User.name).outerjoin(User, User.id == Lead.owner_id).where(Lead.id == existing_id)
+    ).first()
+    if existing_id is None or owner is None or not can_view(actor, owner.owner_id, session=session):
+        return DuplicateEmail(email)
+    return DuplicateEmail(email, existing_id, owner_name="you" if owner.owner_id == actor.id else owner.name)
+
+
+def _flush_unique(session: Session, email: str | None, actor: Actor) -> None:
     """Flush; a concurrent insert of the same email surfaces as DuplicateEmail, not a crash."""
     try:
         with session.begin_nested():
             session.flush()
     except IntegrityError as exc:
         if email and "uq_leads_email_lower" in str(exc.orig):
-            existing = _find_email(session, email)
-            raise DuplicateEmail(email, existing) from None
+            raise duplicate_email(session, actor, email, _find_email(session, email)) from None
         raise
 
 
@@ -153,7 +163,7 @@ def create_lead(*, session: Session, data: LeadCreate | Mapping[str, Any], actor
     data = parse_input(LeadCreate, data)
     existing = _find_email(session, data.email)
     if existing is not None:
-        raise DuplicateEmail(data.email, existing)
+        raise duplicate_email(session, actor, data.email, existing)
     if data.owner_id is not None:
         ensure_can_edit(actor, data.owner_id, session=session)
         _check_owner(session, data.owner_id)
@@ -182,7 +192,7 @@ def create_lead(*, session: Session, data: LeadCreate | Mapping[str, Any], actor
         lead.created_at = data.created_at
     lead.score = calculate_score(values)
     session.add(lead)
-    _flush_unique(session, data.email)
+    _flush_unique(session, data.email, actor)
     audit.record(
         session,
         actor=actor,
@@ -244,7 +254,7 @@ def update_lead(
     if changes.get("email") and changes["email"].lower() != (lead.email or "").lower():
         existing = _find_email(session, changes["email"], exclude=lead.id)
         if existing is not None:
-            raise DuplicateEmail(changes["email"], existing)
+            raise duplicate_email(session, actor, changes["email"], existing)
     if changes.get("territory_id") is not None and changes["territory_id"] != lead.territory_id:
         name = _check_territory(session, changes["territory_id"])
         lead.territory_reason = f"Territory {name} chosen by {actor.name}."
@@ -256,7 +266,7 @@ def update_lead(
     delta = audit.diff(before, lead_values(lead))
     if not delta:
         return lead
-    _flush_unique(session, lead.email)
+    _flush_unique(session, lead.email, actor)
     audit.record(session, actor=actor, entity_type="lead", entity_id=lead.id, action="update", changes=delta)
     session.refresh(lead)
     return lead

@@ -316,7 +316,7 @@ def conversion_blocker(lead: Any) -> str | None:
 
 def merge_panel(actor: Actor, lead: Any) -> None:
     """Pick one of the lead's possible duplicates and merge it into this lead."""
-    candidates = fetch(find_possible_duplicates, data=lead_values(lead), exclude_id=lead.id)
+    candidates = fetch(find_possible_duplicates, data=lead_values(lead), actor=actor, exclude_id=lead.id)
     if not candidates:
         st.info("No possible duplicates of this lead were found.")
         return

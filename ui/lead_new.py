@@ -7,7 +7,7 @@ from typing import Any
 import streamlit as st
 
 from crm.actors import Actor
-from crm.duplicates import find_possible_duplicates
+from crm.duplicates import OTHERS_MESSAGE, DuplicateCheck, check_duplicates
 from crm.errors import DomainError, DuplicateEmail
 from crm.leads import create_lead
 from models.domain import LEAD_SOURCES
@@ -83,16 +83,16 @@ def _save(actor: Actor, values: dict[str, Any], *, confirmed: bool) -> None:
     try:
         with sessions().begin() as session:
             if not confirmed:
-                candidates = find_possible_duplicates(session=session, data=values)
-                same_email = any((c.email or "").lower() == (values["email"] or "").strip().lower() for c in candidates)
-                if candidates and not same_email:  # the same email is refused below, with a link
-                    st.session_state[PENDING_KEY] = {"values": values, "candidates": candidates}
+                check = check_duplicates(session=session, data=values, actor=actor)
+                if check.any and not check.same_email:  # the same email is refused below
+                    st.session_state[PENDING_KEY] = {"values": values, "check": check}
                     st.rerun()
             lead = create_lead(session=session, data=values, actor=actor)
             lead_id, name = lead.id, lead.full_name
     except DuplicateEmail as exc:
         st.error(describe(exc, LEAD_LABELS))
-        st.page_link("pages/leads.py", label="Open the existing lead", query_params={"id": str(exc.existing_id)})
+        if exc.existing_id is not None:  # only a lead this user may see is linked
+            st.page_link("pages/leads.py", label="Open the existing lead", query_params={"id": str(exc.existing_id)})
         return
     except DomainError as exc:
         st.error(describe(exc, LEAD_LABELS))
@@ -104,22 +104,26 @@ def _save(actor: Actor, values: dict[str, Any], *, confirmed: bool) -> None:
 
 
 def _confirm_duplicates(actor: Actor, pending: dict[str, Any]) -> None:
-    st.warning("This lead may already exist. Check the possible duplicates, then save anyway or change the form.")
-    st.dataframe(
-        [
-            {
-                "Name": c.full_name,
-                "Email": c.email,
-                "Match": f"{_percent(c.match_score)}",
-                "Why": "; ".join(c.reasons),
-            }
-            for c in pending["candidates"]
-        ],
-        hide_index=True,
-        width="stretch",
-    )
-    for c in pending["candidates"]:
-        st.page_link("pages/leads.py", label=f"Open {escape(c.full_name)}", query_params={"id": str(c.lead_id)})
+    check: DuplicateCheck = pending["check"]
+    if check.candidates:
+        st.warning("This lead may already exist. Check the possible duplicates, then save anyway or change the form.")
+        st.dataframe(
+            [
+                {
+                    "Name": c.full_name,
+                    "Email": c.email,
+                    "Match": f"{_percent(c.match_score)}",
+                    "Why": "; ".join(c.reasons),
+                }
+                for c in check.candidates
+            ],
+            hide_index=True,
+            width="stretch",
+        )
+        for c in check.candidates:
+            st.page_link("pages/leads.py", label=f"Open {escape(c.full_name)}", query_params={"id": str(c.lead_id)})
+    if check.others:  # leads this user may not see: that one exists, nothing more
+        st.warning(OTHERS_MESSAGE)
     if st.button("Save anyway", key="new_lead_confirm", type="primary"):
         st.session_state.pop(PENDING_KEY, None)
         _save(actor, pending["values"], confirmed=True)

@@ -19,12 +19,25 @@ def test_create_lead_returns_201_with_id_status_new_and_the_fields_sent(client: 
 
 def test_duplicate_email_gets_409_naming_the_existing_lead(client: TestClient, people, create_lead, new_lead) -> None:
     first = create_lead(people["rep"], email="dup@example.com")
-    response = client.post("/api/v1/leads", json=new_lead(email="DUP@example.com"), headers=people["teammate"].headers)
+    response = client.post("/api/v1/leads", json=new_lead(email="DUP@example.com"), headers=people["manager"].headers)
     assert response.status_code == 409
     detail = response.json()["detail"]
     assert detail["field"] == "email"
     assert detail["existing_id"] == first["id"]
-    assert first["id"] in detail["message"]
+    assert first["id"] not in detail["message"] and "already exists, owned by" in detail["message"]
+
+
+def test_duplicate_email_of_a_lead_you_may_not_see_gets_409_without_its_id(
+    client: TestClient, people, create_lead, new_lead
+) -> None:
+    first = create_lead(people["rep"], email="dup@example.com")
+    response = client.post("/api/v1/leads", json=new_lead(email="DUP@example.com"), headers=people["teammate"].headers)
+    assert response.status_code == 409
+    detail = response.json()["detail"]
+    assert detail["field"] == "email"
+    assert "existing_id" not in detail
+    assert detail["message"].endswith("already exists, owned by someone else — ask your manager.")
+    assert first["id"] not in response.text and first["first_name"] not in detail["message"]
 
 
 def test_invalid_lead_gets_422_naming_each_bad_field(client: TestClient, people, new_lead) -> None:

@@ -103,6 +103,43 @@ def test_duplicate_email_links_the_existing_lead(clean_db, people, app_as):
     assert str(existing.id) in link.query_string
 
 
+def test_a_reps_duplicate_warning_names_no_other_reps_lead(clean_db, people, app_as):
+    theirs = _lead(clean_db, people["rita"], phone="+1 555 0100 200")
+    at = app_as(people["leo"], "pages/leads.py")
+    at.button(key="new_lead_open_button").click().run()
+    at.text_input(key="new_first_name").input("John")
+    at.text_input(key="new_last_name").input("Doe")
+    at.text_input(key="new_company").input("Acme")
+    at.text_input(key="new_email").input("jd@other.example.com")
+    at.button(key="new_lead_submit").click().run()
+    assert [w.value for w in at.warning] == ["A similar lead exists, owned by someone else — ask your manager."]
+    assert not at.dataframe and not at.get("page_link")
+    shown = " ".join(str(e.value) for e in [*at.markdown, *at.caption, *at.warning, *at.error])
+    assert "john.doe@example.com" not in shown and str(theirs.id) not in shown
+    at.button(key="new_lead_confirm").click().run()  # a different person after all: saving stays possible
+    assert [s.value for s in at.success] == ["Lead John Doe created."]
+    manager = app_as(people["maya"], "pages/leads.py")  # their manager sees the team's duplicate
+    manager.button(key="new_lead_open_button").click().run()
+    manager.text_input(key="new_last_name").input("Doe")
+    manager.text_input(key="new_company").input("Acme")
+    manager.text_input(key="new_email").input("third@example.com")
+    manager.button(key="new_lead_submit").click().run()
+    assert sorted(manager.dataframe[0].value["Email"]) == ["jd@other.example.com", "john.doe@example.com"]
+
+
+def test_a_duplicate_email_of_another_reps_lead_is_refused_without_naming_it(clean_db, people, app_as):
+    theirs = _lead(clean_db, people["rita"])
+    at = app_as(people["leo"], "pages/leads.py")
+    at.button(key="new_lead_open_button").click().run()
+    at.text_input(key="new_last_name").input("Other")
+    at.text_input(key="new_email").input("john.doe@example.com")
+    at.button(key="new_lead_submit").click().run()
+    assert [e.value for e in at.error] == [
+        "A lead with email john.doe@example.com already exists, owned by someone else — ask your manager."
+    ]
+    assert not at.get("page_link") and str(theirs.id) not in at.error[0].value
+
+
 def test_possible_duplicate_is_shown_with_its_match_score_before_saving(clean_db, people, app_as):
     _lead(clean_db, people["leo"], phone="+1 555 0100 200")
     at = app_as(people["leo"], "pages/leads.py")
