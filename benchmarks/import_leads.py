@@ -144,8 +144,9 @@ def run_import(url: str, path: Path) -> dict[str, object]:
     """Wall seconds, Python and PostgreSQL CPU seconds, and the report of one import of ``path``."""
     from sqlalchemy.engine import make_url
 
-    from core.db import get_engine
-    from crm.importer import import_csv
+    from core.db import get_engine, transaction
+    from crm.actors import SYSTEM_ACTOR
+    from crm.importing import import_csv
 
     database = make_url(url).database or ""
     engine = get_engine(url)
@@ -153,7 +154,8 @@ def run_import(url: str, path: Path) -> dict[str, object]:
         pass  # open the pooled connection first so its backend is counted from the start
     cpu_before, pg_before = resource.getrusage(resource.RUSAGE_SELF), backend_cpu_seconds(database)
     started = time.perf_counter()
-    report = import_csv(engine_or_session=engine, entity="leads", source=path)
+    with transaction(engine) as session:
+        report = import_csv(session=session, actor=SYSTEM_ACTOR, entity="leads", source=path)
     wall = time.perf_counter() - started
     cpu_after, pg_after = resource.getrusage(resource.RUSAGE_SELF), backend_cpu_seconds(database)
     python_cpu = (cpu_after.ru_utime + cpu_after.ru_stime) - (cpu_before.ru_utime + cpu_before.ru_stime)

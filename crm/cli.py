@@ -91,7 +91,7 @@ def _dispatch(args: argparse.Namespace) -> int:
 
         return seed_demo_command(leads=args.leads, seed=args.seed, truth_path=args.truth, if_empty=args.if_empty)
     if args.command == "import":
-        from crm.importer import import_command
+        from crm.importing import import_command
 
         return import_command(
             entity=args.entity,

@@ -9,9 +9,9 @@ import streamlit as st
 
 from crm.actors import Actor
 from crm.errors import DomainError
-from crm.importer import FIELDS, KEYS, ImportReport, import_csv, preview, suggest_columns
+from crm.importing import FIELDS, KEYS, ImportReport, import_csv, preview, suggest_columns
 from crm.importing.source import RecordReader, open_source
-from ui.resources import engine
+from ui.resources import sessions
 
 NOT_IN_FILE = None
 
@@ -107,16 +107,17 @@ def run_import(
         bar.progress(fraction, text=f"{done:,} rows read" + (f" of about {total:,}" if total else ""))
 
     try:
-        report = import_csv(
-            engine_or_session=engine(),
-            entity=entity,
-            source=data,
-            mapping=mapping,
-            dry_run=dry_run,
-            skip_bad_rows=skip_bad_rows,
-            actor=actor,
-            progress=progress,
-        )
+        with sessions().begin() as session:
+            report = import_csv(
+                session=session,
+                actor=actor,
+                entity=entity,
+                source=data,
+                mapping=mapping,
+                dry_run=dry_run,
+                skip_bad_rows=skip_bad_rows,
+                progress=progress,
+            )
     except DomainError as exc:
         bar.empty()
         st.error(str(exc))

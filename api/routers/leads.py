@@ -21,7 +21,7 @@ from api.schemas import (
     OpportunityOut,
     Pagination,
 )
-from core.db import get_engine, transaction
+from core.db import transaction
 from crm import leads as lead_service
 from crm import opportunities as opportunity_service
 from crm.errors import ValidationFailed
@@ -84,15 +84,16 @@ def import_leads(
             raise ValidationFailed([("mapping", f"is not valid JSON ({exc.msg})")]) from None
         if not isinstance(parsed, dict):
             raise ValidationFailed([("mapping", "must be a JSON object")])
-    report = import_csv(
-        engine_or_session=get_engine(),
-        entity="leads",
-        source=file.file,
-        mapping=parsed,
-        dry_run=dry_run,
-        skip_bad_rows=skip_bad_rows,
-        actor=actor,
-    )
+    with transaction() as session:
+        report = import_csv(
+            session=session,
+            actor=actor,
+            entity="leads",
+            source=file.file,
+            mapping=parsed,
+            dry_run=dry_run,
+            skip_bad_rows=skip_bad_rows,
+        )
     return ImportReportOut(
         entity=report.entity,
         summary=report.summary(),

@@ -1,5 +1,6 @@
-"""CSV import of leads and opportunities: one engine for the CLI, the Import page and the REST API."""
+"""CSV import of leads, opportunities and accounts: the one front door for the CLI, the Import page and the API."""
 
+from crm.importing.cli import import_command
 from crm.importing.engine import DEFAULT_BATCH_SIZE, ImportFailed, ImportPreview, Progress, import_csv, preview
 from crm.importing.fields import ENTITIES, FIELDS, KEYS
 from crm.importing.mapping import InvalidImportFile, InvalidMapping, Mapping, load_mapping, suggest_columns
@@ -18,6 +19,7 @@ __all__ = [
     "Mapping",
     "Progress",
     "RowError",
+    "import_command",
     "import_csv",
     "load_mapping",
     "preview",

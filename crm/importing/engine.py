@@ -13,7 +13,6 @@ from time import perf_counter
 from typing import Any
 
 import psycopg
-from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from crm import audit
@@ -101,20 +100,20 @@ def preview(source: Source, mapping: MappingSource, entity: str, n: int = 20) ->
 
 def import_csv(
     *,
-    engine_or_session: Engine | Session,
+    session: Session,
+    actor: Actor,
     entity: str,
     source: Source,
     mapping: MappingSource = None,
     dry_run: bool = False,
     skip_bad_rows: bool = False,
-    actor: Actor | None = None,
     progress: Progress | None = None,
     batch_size: int = DEFAULT_BATCH_SIZE,
 ) -> ImportReport:
     """Import leads, opportunities or accounts from a CSV; all-or-nothing unless ``skip_bad_rows``; dry runs roll back.
 
-    With an Engine the import is its own transaction (committed when kept). With a Session it runs in a
-    savepoint of the caller's transaction, released when kept; the caller commits.
+    It runs in a savepoint of the caller's transaction, released when kept; the caller commits.
+    ``SYSTEM_ACTOR`` (the command line) imports as nobody in particular: no owner or history actor.
     File-level problems (empty, undecodable, malformed, unknown or missing columns) raise
     InvalidImportFile / InvalidMapping before anything is kept.
     """
@@ -139,10 +138,10 @@ def import_csv(
             batches = reader.batches(batch_size)
             first = next(batches, [])
         parser = RowParser(plan, parsed_mapping, DateReader(order))
-        with _unit_of_work(engine_or_session) as session:
-            if actor is not None:
-                ensure_can_write(actor)
-            ctx = _context(session, report, plan, parser, actor)
+        ensure_can_write(actor)
+        acting = None if actor.is_system else actor
+        with _savepoint(session):
+            ctx = _context(session, report, plan, parser, acting)
             writer = WRITERS[entity](ctx)
             with _database_errors():
                 try:
@@ -167,7 +166,7 @@ def import_csv(
             if keep:
                 audit.record(
                     session,
-                    actor=actor,
+                    actor=acting,
                     entity_type="import",
                     entity_id=uuid.uuid4(),
                     action=f"import_{entity}",
@@ -197,18 +196,14 @@ class _RollBack(Exception):
 
 
 @contextmanager
-def _unit_of_work(engine_or_session: Engine | Session) -> Iterator[Session]:
-    if isinstance(engine_or_session, Session):
-        savepoint = engine_or_session.begin_nested()
-        try:
-            yield engine_or_session
-        except BaseException:
-            savepoint.rollback()
-            raise
-        savepoint.commit()
-        return
-    with Session(bind=engine_or_session, expire_on_commit=False) as session, session.begin():
+def _savepoint(session: Session) -> Iterator[Session]:
+    savepoint = session.begin_nested()
+    try:
         yield session
+    except BaseException:
+        savepoint.rollback()
+        raise
+    savepoint.commit()
 
 
 def _context(

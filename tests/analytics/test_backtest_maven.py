@@ -9,8 +9,8 @@ import polars as pl
 import pytest
 
 from analytics.backtest import run_backtest
-from crm.importer import import_csv
 from etl.refresh import refresh
+from tests.crm.import_support import run_import
 
 ROOT = Path(__file__).resolve().parents[2]
 MAVEN = ROOT / ".." / "shared" / "datasets" / "maven_crm_sales_opportunities"
@@ -22,8 +22,8 @@ pytestmark = [
 
 
 def test_backtest_runs_on_maven_and_reports_finite_accuracy(clean_db, database_url, warehouse_path):
-    report = import_csv(
-        engine_or_session=clean_db,
+    report = run_import(
+        clean_db,
         entity="opportunities",
         source=MAVEN / "sales_pipeline.csv",
         mapping=ROOT / "examples" / "maven_opportunities.json",

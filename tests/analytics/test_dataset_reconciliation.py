@@ -14,8 +14,8 @@ import pytest
 from analytics.conversion import conversion_rate_by_source
 from analytics.deals import win_rate
 from analytics.filters import MetricFilter
-from crm.importer import import_csv
 from etl import refresh as refresh_module
+from tests.crm.import_support import run_import
 
 ROOT = Path(__file__).resolve().parents[2]
 DATASETS = ROOT / ".." / "shared" / "datasets"
@@ -28,7 +28,7 @@ pytestmark = [
 
 
 def _import(engine, entity: str, csv: Path, mapping: str) -> None:
-    report = import_csv(engine_or_session=engine, entity=entity, source=csv, mapping=EXAMPLES / mapping)
+    report = run_import(engine, entity=entity, source=csv, mapping=EXAMPLES / mapping)
     assert report.error_count == 0, report.errors[:5]
 
 

@@ -10,8 +10,8 @@ import duckdb
 from sqlalchemy import Engine
 
 from analytics.deal_features import closed_deal_snapshots, data_end, open_deal_features
-from crm.importer import import_csv
 from etl.refresh import refresh
+from tests.crm.import_support import run_import
 
 # W-1 won and L-1 lost (close_value only after closing, 0 when lost, like Maven); O-1 open in a later stage,
 # P-1 open without any date (created at the import).
@@ -25,7 +25,7 @@ DEALS = (
 
 
 def _import_and_refresh(engine: Engine, database_url: str, warehouse_path: Path) -> None:
-    report = import_csv(engine_or_session=engine, entity="opportunities", source=DEALS)
+    report = run_import(engine, entity="opportunities", source=DEALS)
     assert (report.inserted, report.error_count) == (4, 0), report.errors
     refresh(full=True, url=database_url, warehouse_path=warehouse_path)
 

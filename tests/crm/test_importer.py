@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from core.db import session_factory
 from crm.actors import SYSTEM_ACTOR, Actor
 from crm.errors import PermissionDenied
-from crm.importer import (
+from crm.importing import (
     InvalidImportFile,
     InvalidMapping,
     import_command,
@@ -28,6 +28,7 @@ from crm.importer import (
 )
 from crm.users import NewUser, create_user
 from models import Territory
+from tests.crm.import_support import run_import
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "import"
 OPPORTUNITY_MAPPING = {
@@ -67,7 +68,7 @@ def leads(engine: Engine) -> dict[str, dict[str, Any]]:
 
 
 def run(engine: Engine, name: str, entity: str = "leads", **kwargs: Any) -> Any:
-    return import_csv(engine_or_session=engine, entity=entity, source=FIXTURES / name, **kwargs)
+    return run_import(engine, entity=entity, source=FIXTURES / name, **kwargs)
 
 
 @pytest.fixture
@@ -130,7 +131,7 @@ def test_reimport_with_a_changed_value_updates_only_that_lead(clean_db: Engine, 
     changed = (FIXTURES / "leads_basic.csv").read_text().replace("Qualified,85", "Qualified,20")
     (tmp_path / "changed.csv").write_text(changed)
 
-    report = import_csv(engine_or_session=clean_db, entity="leads", source=tmp_path / "changed.csv")
+    report = run_import(clean_db, entity="leads", source=tmp_path / "changed.csv")
 
     assert (report.inserted, report.updated, report.unchanged) == (0, 1, 2)
     john = leads(clean_db)["john.doe@example.com"]
@@ -146,7 +147,7 @@ def test_mapping_renames_columns_translates_values_and_fills_defaults(clean_db: 
         "key": "external_id",
     }
 
-    report = import_csv(engine_or_session=clean_db, entity="leads", source=data, mapping=mapping)
+    report = run_import(clean_db, entity="leads", source=data, mapping=mapping)
 
     assert report.inserted == 2 and report.error_count == 0
     a, b = leads(clean_db)["a@example.com"], leads(clean_db)["b@example.com"]
@@ -199,7 +200,7 @@ def test_empty_file_is_refused(clean_db: Engine) -> None:
     with pytest.raises(InvalidImportFile, match="empty"):
         run(clean_db, "empty.csv")
     with pytest.raises(InvalidImportFile, match="empty"):
-        import_csv(engine_or_session=clean_db, entity="leads", source=b"\r\n\r\n")
+        run_import(clean_db, entity="leads", source=b"\r\n\r\n")
     assert state(clean_db) == before
 
 
@@ -246,7 +247,7 @@ def test_a_10_mb_field_is_a_row_error_not_a_crash(clean_db: Engine) -> None:
     huge = "x" * (10 * 1024 * 1024)
     data = f"email,company\nbig@example.com,{huge}\n".encode()
 
-    report = import_csv(engine_or_session=clean_db, entity="leads", source=data)
+    report = run_import(clean_db, entity="leads", source=data)
 
     assert not report.committed and state(clean_db) == before
     (error,) = report.errors
@@ -274,7 +275,7 @@ def test_month_first_files_and_the_mapping_date_order(clean_db: Engine) -> None:
     assert created["m2@example.com"] == datetime(2023, 3, 4, 14, 30, tzinfo=UTC)
 
     data = b"email,created_at\no1@example.com,03/04/2023\n"
-    import_csv(engine_or_session=clean_db, entity="leads", source=data, mapping={"date_order": "mdy"})
+    run_import(clean_db, entity="leads", source=data, mapping={"date_order": "mdy"})
     assert leads(clean_db)["o1@example.com"]["created_at"] == datetime(2023, 3, 4, tzinfo=UTC)
 
 
@@ -290,7 +291,7 @@ def test_a_file_mixing_day_and_month_first_reports_the_ambiguous_dates(clean_db:
 
 
 def test_unreadable_date_is_a_row_error(clean_db: Engine) -> None:
-    report = import_csv(engine_or_session=clean_db, entity="leads", source=b"email,created_at\na@x.com,next tuesday\n")
+    report = run_import(clean_db, entity="leads", source=b"email,created_at\na@x.com,next tuesday\n")
 
     (error,) = report.errors
     assert error.field == "created_at" and "not a valid date" in error.reason
@@ -310,7 +311,7 @@ def test_negative_amount_is_refused_and_nothing_changes(clean_db: Engine) -> Non
 def test_duplicate_keys_in_one_file_are_row_errors(clean_db: Engine) -> None:
     data = b"email,first_name\ndup@example.com,A\nDUP@example.com,B\n"
 
-    report = import_csv(engine_or_session=clean_db, entity="leads", source=data, skip_bad_rows=True)
+    report = run_import(clean_db, entity="leads", source=data, skip_bad_rows=True)
 
     assert report.inserted == 1
     (error,) = report.errors
@@ -319,11 +320,9 @@ def test_duplicate_keys_in_one_file_are_row_errors(clean_db: Engine) -> None:
 
 def test_email_owned_by_another_lead_is_a_row_error_when_the_key_is_external_id(clean_db: Engine) -> None:
     by_id = {"key": "external_id"}
-    import_csv(engine_or_session=clean_db, entity="leads", source=b"external_id,email\nA-1,same@example.com\n")
+    run_import(clean_db, entity="leads", source=b"external_id,email\nA-1,same@example.com\n")
 
-    report = import_csv(
-        engine_or_session=clean_db, entity="leads", source=b"external_id,email\nA-2,same@example.com\n", mapping=by_id
-    )
+    report = run_import(clean_db, entity="leads", source=b"external_id,email\nA-2,same@example.com\n", mapping=by_id)
 
     (error,) = report.errors
     assert error.field == "email" and "another lead (external_id A-1)" in error.reason
@@ -332,7 +331,7 @@ def test_email_owned_by_another_lead_is_a_row_error_when_the_key_is_external_id(
 def test_owner_email_resolves_to_a_user_and_unknown_owners_are_errors(clean_db: Engine, routed: dict[str, Any]) -> None:
     data = b"email,owner_email\none@example.com,REP@corp.example\ntwo@example.com,nobody@corp.example\n"
 
-    report = import_csv(engine_or_session=clean_db, entity="leads", source=data, skip_bad_rows=True)
+    report = run_import(clean_db, entity="leads", source=data, skip_bad_rows=True)
 
     assert leads(clean_db)["one@example.com"]["owner_id"] == routed["rep_id"]
     (error,) = report.errors
@@ -399,8 +398,8 @@ def test_reimporting_opportunities_writes_no_new_history_unless_the_stage_change
     moved = (FIXTURES / "opportunities_basic.csv").read_text().replace('"25,000",Open', '"25,000",Won')
     moved = moved.replace("Open,2023-04-01,,", "")
     (tmp_path / "moved.csv").write_text(moved)
-    report = import_csv(
-        engine_or_session=clean_db,
+    report = run_import(
+        clean_db,
         entity="opportunities",
         source=tmp_path / "moved.csv",
         mapping=OPPORTUNITY_MAPPING,
@@ -423,7 +422,7 @@ def test_open_stage_with_a_close_time_and_close_before_open_are_row_errors(clean
         b"E-2,Backwards,closed_won,2023-03-01,2023-02-01\n"
     )
 
-    report = import_csv(engine_or_session=clean_db, entity="opportunities", source=data)
+    report = run_import(clean_db, entity="opportunities", source=data)
 
     assert {(e.row_number, e.field) for e in report.errors} == {(2, "closed_at"), (3, "closed_at")}
     assert not report.committed
@@ -433,10 +432,10 @@ def test_import_in_a_callers_session_uses_a_savepoint(clean_db: Engine) -> None:
     with Session(clean_db) as session:
         session.execute(text("INSERT INTO accounts (name) VALUES ('Kept by the caller')"))
         report = import_csv(
-            engine_or_session=session, entity="leads", source=FIXTURES / "leads_bad_row.csv"
+            session=session, actor=SYSTEM_ACTOR, entity="leads", source=FIXTURES / "leads_bad_row.csv"
         )  # fails: its savepoint rolls back, the caller's work stays
         assert not report.committed
-        ok = import_csv(engine_or_session=session, entity="leads", source=FIXTURES / "leads_basic.csv")
+        ok = import_csv(session=session, actor=SYSTEM_ACTOR, entity="leads", source=FIXTURES / "leads_basic.csv")
         assert ok.committed
         session.commit()
     assert state(clean_db)[0][0] == 3 and state(clean_db)[3] == (1,)
@@ -517,7 +516,7 @@ def test_a_rep_owns_the_leads_they_import_and_cannot_overwrite_other_reps_leads(
     run(clean_db, "leads_basic.csv")  # an admin-less CLI import: John is routed to Rita Rep
     data = b"email,company\njohn.doe@example.com,Changed Inc\nnew.lead@example.com,Mine Ltd\n"
 
-    report = import_csv(engine_or_session=clean_db, entity="leads", source=data, actor=rep, skip_bad_rows=True)
+    report = run_import(clean_db, entity="leads", source=data, actor=rep, skip_bad_rows=True)
 
     assert report.inserted == 1
     (error,) = report.errors
@@ -533,7 +532,7 @@ def test_accounts_import_by_name_fills_details_and_keeps_other_reps_accounts(cle
         b"Acme Corp,software,12.5,120,Germany\n"
         b"Globex,retail,,40,US\n"
     )
-    report = import_csv(engine_or_session=clean_db, entity="accounts", source=first)
+    report = run_import(clean_db, entity="accounts", source=first)
     assert (report.inserted, report.error_count) == (2, 0)
     rows = "SELECT name, industry, annual_revenue, employee_count, country FROM accounts ORDER BY name"
     with clean_db.connect() as conn:
@@ -546,11 +545,11 @@ def test_accounts_import_by_name_fills_details_and_keeps_other_reps_accounts(cle
     second = (
         b"name,industry,annual_revenue_millions,employee_count\nACME CORP,,13,\nGlobex,retail,-1,40\nacme corp,x,1,1\n"
     )
-    bad = import_csv(engine_or_session=clean_db, entity="accounts", source=second)
+    bad = run_import(clean_db, entity="accounts", source=second)
     assert not bad.committed
     assert [(e.row_number, e.field) for e in bad.errors] == [(3, "annual_revenue_millions"), (4, "name")]
     assert "duplicate name: also in row 2" in bad.errors[1].reason
-    fixed = import_csv(engine_or_session=clean_db, entity="accounts", source=second, skip_bad_rows=True)
+    fixed = run_import(clean_db, entity="accounts", source=second, skip_bad_rows=True)
     assert (fixed.updated, fixed.rows_rejected) == (1, 2)
     with clean_db.connect() as conn:
         assert tuple(conn.execute(text(rows)).first()) == (
@@ -561,9 +560,9 @@ def test_accounts_import_by_name_fills_details_and_keeps_other_reps_accounts(cle
             "Germany",
         )
 
-    mine = import_csv(engine_or_session=clean_db, entity="accounts", source=b"name\nInitech\n", actor=rep)
+    mine = run_import(clean_db, entity="accounts", source=b"name\nInitech\n", actor=rep)
     assert mine.inserted == 1
-    theirs = import_csv(engine_or_session=clean_db, entity="accounts", source=b"name,country\nGlobex,FR\n", actor=rep)
+    theirs = run_import(clean_db, entity="accounts", source=b"name,country\nGlobex,FR\n", actor=rep)
     assert theirs.error_count == 1 and "permission denied" in theirs.errors[0].reason
     with clean_db.connect() as conn:
         owner = conn.execute(text("SELECT owner_id FROM accounts WHERE name = 'Initech'")).scalar_one()

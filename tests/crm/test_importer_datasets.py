@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, text
 
-from crm.importer import import_csv
+from tests.crm.import_support import run_import
 
 ROOT = Path(__file__).resolve().parents[2]
 DATASETS = ROOT / ".." / "shared" / "datasets"
@@ -28,8 +28,8 @@ def scalar(engine: Engine, sql: str) -> object:
 def test_maven_pipeline_imports_8800_opportunities_with_win_rate_and_history(clean_db: Engine) -> None:
     source = DATASETS / "maven_crm_sales_opportunities" / "sales_pipeline.csv"
 
-    report = import_csv(
-        engine_or_session=clean_db,
+    report = run_import(
+        clean_db,
         entity="opportunities",
         source=source,
         mapping=EXAMPLES / "maven_opportunities.json",
@@ -57,8 +57,8 @@ def test_maven_pipeline_imports_8800_opportunities_with_win_rate_and_history(cle
     )
     assert median_cycle == 57
 
-    again = import_csv(
-        engine_or_session=clean_db,
+    again = run_import(
+        clean_db,
         entity="opportunities",
         source=source,
         mapping=EXAMPLES / "maven_opportunities.json",
@@ -70,14 +70,14 @@ def test_maven_pipeline_imports_8800_opportunities_with_win_rate_and_history(cle
 def test_olist_leads_and_closed_deals_give_842_conversions(clean_db: Engine) -> None:
     folder = DATASETS / "olist_marketing_funnel"
 
-    leads = import_csv(
-        engine_or_session=clean_db,
+    leads = run_import(
+        clean_db,
         entity="leads",
         source=folder / "olist_marketing_qualified_leads_dataset.csv",
         mapping=EXAMPLES / "olist_leads.json",
     )
-    deals = import_csv(
-        engine_or_session=clean_db,
+    deals = run_import(
+        clean_db,
         entity="opportunities",
         source=folder / "olist_closed_deals_dataset.csv",
         mapping=EXAMPLES / "olist_closed_deals.json",
@@ -98,9 +98,7 @@ def test_olist_leads_and_closed_deals_give_842_conversions(clean_db: Engine) -> 
 def test_x_education_leads_import_9240_leads_with_38_54_percent_converted(clean_db: Engine) -> None:
     source = DATASETS / "x_education_leads" / "Leads.csv"
 
-    report = import_csv(
-        engine_or_session=clean_db, entity="leads", source=source, mapping=EXAMPLES / "x_education_leads.json"
-    )
+    report = run_import(clean_db, entity="leads", source=source, mapping=EXAMPLES / "x_education_leads.json")
 
     assert (report.inserted, report.error_count) == (9240, 0), report.errors[:5]
     converted = scalar(clean_db, "SELECT count(*) FROM leads WHERE status = 'converted'")
@@ -114,8 +112,8 @@ def test_x_education_leads_import_9240_leads_with_38_54_percent_converted(clean_
 
 def test_maven_accounts_then_opportunities_give_every_named_deal_its_account_details(clean_db: Engine) -> None:
     folder = DATASETS / "maven_crm_sales_opportunities"
-    accounts = import_csv(
-        engine_or_session=clean_db,
+    accounts = run_import(
+        clean_db,
         entity="accounts",
         source=folder / "accounts.csv",
         mapping=EXAMPLES / "maven_accounts.json",
@@ -129,8 +127,8 @@ def test_maven_accounts_then_opportunities_give_every_named_deal_its_account_det
         assert tuple(conn.execute(acme).one()) == ("technology", Decimal("1100040000.00"), 2822, "United States")
     assert scalar(clean_db, "SELECT count(*) FROM accounts WHERE industry = 'technolgy'") == 0
 
-    deals = import_csv(
-        engine_or_session=clean_db,
+    deals = run_import(
+        clean_db,
         entity="opportunities",
         source=folder / "sales_pipeline.csv",
         mapping=EXAMPLES / "maven_opportunities.json",
@@ -140,8 +138,8 @@ def test_maven_accounts_then_opportunities_give_every_named_deal_its_account_det
     named = "SELECT count(*) FROM opportunities o JOIN accounts a ON a.id = o.account_id WHERE a.industry IS NOT NULL"
     assert scalar(clean_db, named) == 8800 - 1425  # every deal with an account (SOURCE.md: 1,425 have none)
 
-    again = import_csv(
-        engine_or_session=clean_db,
+    again = run_import(
+        clean_db,
         entity="accounts",
         source=folder / "accounts.csv",
         mapping=EXAMPLES / "maven_accounts.json",

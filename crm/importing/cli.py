@@ -1,44 +1,15 @@
-"""``python -m crm import``: the command-line entry point of the CSV importer (engine in crm.importing)."""
+"""``python -m crm import``: the command line of the CSV importer (one transaction, as the system actor)."""
 
 from __future__ import annotations
 
 import sys
 from pathlib import Path
 
-from crm.importing import (
-    ENTITIES,
-    FIELDS,
-    KEYS,
-    ImportFailed,
-    ImportPreview,
-    ImportReport,
-    InvalidImportFile,
-    InvalidMapping,
-    Mapping,
-    RowError,
-    import_csv,
-    load_mapping,
-    preview,
-    suggest_columns,
-)
-
-__all__ = [
-    "ENTITIES",
-    "FIELDS",
-    "KEYS",
-    "ImportFailed",
-    "ImportPreview",
-    "ImportReport",
-    "InvalidImportFile",
-    "InvalidMapping",
-    "Mapping",
-    "RowError",
-    "import_command",
-    "import_csv",
-    "load_mapping",
-    "preview",
-    "suggest_columns",
-]
+from core.db import get_engine, transaction
+from crm.actors import SYSTEM_ACTOR
+from crm.importing.engine import import_csv
+from crm.importing.mapping import load_mapping
+from crm.importing.report import ImportReport
 
 ERRORS_SHOWN = 20
 
@@ -53,8 +24,6 @@ def import_command(
     errors_path: Path | None,
 ) -> int:
     """Run an import from the command line; 0 = every row fine, 1 = some rows had errors (see the report)."""
-    from core.db import get_engine
-
     mapping = load_mapping(mapping_path) if mapping_path is not None else None
     show_progress = sys.stderr.isatty()
 
@@ -63,15 +32,17 @@ def import_command(
             share = f" ({min(done / total, 1):.0%})" if total else ""
             print(f"\r{done:,} rows{share}", end="", file=sys.stderr, flush=True)
 
-    report = import_csv(
-        engine_or_session=get_engine(),
-        entity=entity,
-        source=path,
-        mapping=mapping,
-        dry_run=dry_run,
-        skip_bad_rows=skip_bad_rows,
-        progress=progress,
-    )
+    with transaction(get_engine()) as session:
+        report = import_csv(
+            session=session,
+            actor=SYSTEM_ACTOR,
+            entity=entity,
+            source=path,
+            mapping=mapping,
+            dry_run=dry_run,
+            skip_bad_rows=skip_bad_rows,
+            progress=progress,
+        )
     if show_progress:
         print(file=sys.stderr)
     _print_report(report)
