@@ -15,6 +15,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from core.warehouse import WarehouseMissing
 from crm.errors import DomainError, DuplicateEmail, StaleRecord, ValidationFailed
+from models.schemas import problem_in_words
 
 log = logging.getLogger(__name__)
 
@@ -95,12 +96,7 @@ def _field_of(loc: tuple[Any, ...] | list[Any]) -> str:
 
 
 def _problem(error: dict[str, Any]) -> str:
-    kind = error.get("type")
-    if kind == "missing":
-        return "is required"
-    if kind == "extra_forbidden":
-        return "is not a known field"
-    return str(error.get("msg", "invalid value")).removeprefix("Value error, ")
+    return problem_in_words(error)
 
 
 def _domain_error(_: Request, exc: Exception) -> JSONResponse:

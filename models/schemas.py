@@ -7,6 +7,7 @@ Validation messages name the field; :func:`field_errors` turns a pydantic error 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
@@ -171,17 +172,77 @@ class StageChange(_Input):
 
 def field_errors(exc: ValidationError) -> list[tuple[str, str]]:
     """``[(field, problem), ...]`` from a pydantic error, in words a person understands."""
-    errors: list[tuple[str, str]] = []
-    for err in exc.errors():
-        field = ".".join(str(p) for p in err.get("loc", ())) or "input"
-        message = str(err.get("msg", "invalid value"))
-        message = message.removeprefix("Value error, ")
-        if err.get("type") == "missing":
-            message = "is required"
-        elif err.get("type") == "extra_forbidden":
-            message = "is not a known field"
-        errors.append((field, message))
-    return errors
+    return [(".".join(str(p) for p in err.get("loc", ())) or "input", problem_in_words(err)) for err in exc.errors()]
+
+
+_PROBLEMS: dict[str, str] = {
+    "missing": "is required",
+    "extra_forbidden": "is not a known field",
+    "string_too_long": "at most {max_length} characters",
+    "string_too_short": "at least {min_length} characters",
+    "too_long": "at most {max_length} items",
+    "too_short": "at least {min_length} items",
+    "greater_than_equal": "must be at least {ge}",
+    "less_than_equal": "must be at most {le}",
+    "greater_than": "must be more than {gt}",
+    "less_than": "must be less than {lt}",
+    "int_parsing": "must be a whole number",
+    "int_type": "must be a whole number",
+    "int_from_float": "must be a whole number",
+    "float_parsing": "must be a number",
+    "float_type": "must be a number",
+    "decimal_parsing": "must be a number",
+    "decimal_type": "must be a number",
+    "finite_number": "must be a number",
+    "decimal_max_places": "at most {decimal_places} decimal places",
+    "decimal_max_digits": "at most {max_digits} digits",
+    "decimal_whole_digits": "at most {whole_digits} digits before the decimal point",
+    "uuid_parsing": "is not a valid id",
+    "uuid_type": "is not a valid id",
+    "date_parsing": "must be a date (YYYY-MM-DD)",
+    "date_type": "must be a date (YYYY-MM-DD)",
+    "date_from_datetime_parsing": "must be a date (YYYY-MM-DD)",
+    "date_from_datetime_inexact": "must be a date (YYYY-MM-DD), without a time",
+    "datetime_parsing": "must be a date and time (YYYY-MM-DD HH:MM)",
+    "datetime_type": "must be a date and time (YYYY-MM-DD HH:MM)",
+    "datetime_from_date_parsing": "must be a date and time (YYYY-MM-DD HH:MM)",
+    "bool_parsing": "must be true or false",
+    "bool_type": "must be true or false",
+    "string_type": "must be text",
+}
+
+
+def problem_in_words(error: Mapping[str, Any]) -> str:
+    """One pydantic error's problem in the product's wording ("is required", "at most 200 characters").
+
+    A blank value counts as missing, so a required field left blank reads "is required" on every
+    form and in the API alike (never "Input should be a valid string").
+    """
+    kind = str(error.get("type", ""))
+    ctx = dict(error.get("ctx") or {})
+    if kind.endswith("_type") and error.get("input", "") is None:
+        return "is required"
+    if kind in ("literal_error", "enum"):
+        expected = str(ctx.get("expected", "")).replace("'", "")
+        return f"must be one of {expected}" if expected else "is not one of the allowed values"
+    if kind in _PROBLEMS:
+        try:
+            return _PROBLEMS[kind].format(**{k: _plain(v) for k, v in ctx.items()})
+        except (KeyError, IndexError):
+            pass
+    message = str(error.get("msg", "invalid value")).removeprefix("Value error, ")
+    if message.startswith("Input should be "):
+        message = "must be " + message.removeprefix("Input should be ")
+    return message
+
+
+def _plain(value: Any) -> Any:
+    """A number as people write it (``Decimal('0')`` → ``0``, ``10000000`` → ``10,000,000``)."""
+    if isinstance(value, Decimal):
+        value = int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 10_000:
+        return f"{value:,}"
+    return value
 
 
 CLOSED = CLOSED_STAGES  # re-exported for forms that group stages

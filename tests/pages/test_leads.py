@@ -76,6 +76,21 @@ def test_new_lead_with_a_bad_email_names_the_field_and_saves_nothing(clean_db, p
         assert conn.scalar(text("SELECT count(*) FROM leads")) == 0
 
 
+def test_a_blank_last_name_reads_the_same_on_create_and_edit(clean_db, people, app_as):
+    at = app_as(people["leo"], "pages/leads.py")
+    at.button(key="new_lead_open_button").click().run()
+    at.text_input(key="new_email").input("ada@example.com")
+    at.text_input(key="new_company").input("x" * 201)
+    at.button(key="new_lead_submit").click().run()
+    assert [e.value for e in at.error] == ["Last name: is required; Company: at most 200 characters"]
+    lead = _lead(clean_db, people["leo"])
+    edit = app_as(people["leo"], "pages/leads.py", id=str(lead.id))
+    edit.button(key="lead_open_edit").click().run()
+    edit.text_input(key="edit_last_name_v1").input("")
+    edit.button(key="edit_submit_v1").click().run()
+    assert [e.value for e in edit.error] == ["Last name: is required"]
+
+
 def test_new_lead_is_saved_and_opened(clean_db, people, app_as):
     at = app_as(people["leo"], "pages/leads.py")
     at.button(key="new_lead_open_button").click().run()
