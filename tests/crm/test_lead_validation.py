@@ -28,7 +28,8 @@ def test_problems_read_as_one_human_wording_on_create_and_edit():
         "employee_count": "must be a whole number",
     }
     with pytest.raises(ValidationFailed) as converted:
-        parse_input(LeadConversion, {"name": "Deal", "amount": "-1", "stage": "won", "expected_close_date": "2026-13-01"})
+        bad = {"name": "Deal", "amount": "-1", "stage": "won", "expected_close_date": "2026-13-01"}
+        parse_input(LeadConversion, bad)
     assert dict(converted.value.errors) == {
         "amount": "must be at least 0",
         "stage": "must be one of prospecting, discovery, proposal or negotiation",
