@@ -6,10 +6,11 @@ import datetime as dt
 
 import polars as pl
 
-from analytics.dimensions import LEAD_DIMENSIONS, STAGE_ORDER, dimension_sql, stages_values_sql
+from analytics.dimensions import LEAD_DIMENSIONS, dimension_sql, stages_values_sql
 from analytics.filters import ALL, MetricFilter
 from analytics.query import Source, run
 from analytics.stats import with_rate
+from models.domain import STAGE_ORDER
 
 DAYS_TO_CONVERT = "days_to_convert"  # the mart's (converted_at − created_at) in days
 

@@ -10,6 +10,7 @@ from analytics.dimensions import OPPORTUNITY_DIMENSIONS, dimension_sql, stages_v
 from analytics.filters import ALL, MetricFilter
 from analytics.query import Source, run
 from analytics.stats import days_between, utc_day, with_rate
+from models.domain import OPEN_STAGES
 
 CLOSED_ON = "closed_on"  # the mart's UTC close date
 CYCLE_DAYS = days_between("created_at", "closed_at")
@@ -139,7 +140,7 @@ def stage_duration(filters: MetricFilter = ALL, *, con: Source = None) -> pl.Dat
         WITH v AS ({_stage_visits(join_deals=True)} AND {cond})
         SELECT stages.stage, count(v.days) AS count_visits, median(v.days) AS median_days,
                quantile_cont(v.days, 0.9) AS p90_days
-        FROM {stages_values_sql(("prospecting", "discovery", "proposal", "negotiation"))}
+        FROM {stages_values_sql(OPEN_STAGES)}
         LEFT JOIN v ON v.stage = stages.stage
         GROUP BY stages.stage, stages.stage_order ORDER BY stages.stage_order
         """,

@@ -7,10 +7,7 @@ from typing import Any, Protocol
 import polars as pl
 
 from analytics.query import Source, run
-
-OPEN_STAGES = ("prospecting", "discovery", "proposal", "negotiation")
-STAGES = (*OPEN_STAGES, "closed_won", "closed_lost")
-STAGE_ORDER = {stage: i for i, stage in enumerate(STAGES, start=1)}
+from models.domain import STAGE_ORDER, STAGES
 
 # dimension → (SQL for the key, SQL for the label); both evaluated on the mart row.
 OPPORTUNITY_DIMENSIONS: dict[str, tuple[str, str]] = {

@@ -6,9 +6,10 @@ import datetime as dt
 
 import polars as pl
 
-from analytics.dimensions import OPEN_STAGES, OPPORTUNITY_DIMENSIONS, dimension_sql, stages_values_sql
+from analytics.dimensions import OPPORTUNITY_DIMENSIONS, dimension_sql, stages_values_sql
 from analytics.filters import ALL, MetricFilter
 from analytics.query import Source, run
+from models.domain import OPEN_STAGES
 
 CHANGE_CATEGORIES = ("new", "increased", "decreased", "won", "lost", "unchanged")
 

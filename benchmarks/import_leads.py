@@ -26,30 +26,16 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-HEADER = [
-    "external_id",
-    "first_name",
-    "last_name",
-    "email",
-    "phone",
-    "company",
-    "title",
-    "industry",
-    "employee_count",
-    "annual_revenue",
-    "country",
-    "source",
-    "status",
-    "engagement_score",
-    "created_at",
-]
+from models.domain import LEAD_PROFILE_FIELDS, LEAD_SOURCES, LEAD_STATUSES  # noqa: E402
+
+HEADER = ["external_id", *LEAD_PROFILE_FIELDS, "status", "engagement_score", "created_at"]
 FIRST = ["John", "Maria", "Wei", "Aisha", "Lars", "Sofia", "Kenji", "Olu", "Ana", "Ravi", "Emma", "Noah"]
 LAST = ["Doe", "Silva", "Chen", "Khan", "Berg", "Rossi", "Sato", "Adeyemi", "Lopez", "Patel", "Smith", "Brown"]
 TITLES = ["VP Engineering", "CTO", "Director of Sales", "Engineer", "Analyst", "Student", "Manager", "CEO", ""]
 INDUSTRIES = ["Technology", "Finance", "Healthcare", "Retail", "Manufacturing", "Education", "Unknown", ""]
 COUNTRIES = ["US", "Germany", "United Kingdom", "Brazil", "India", "Japan", "France", "CA", ""]
-SOURCES = ["web", "referral", "event", "webinar", "partner", "outbound", "paid_search", "social"]
-STATUSES = ["New", "contacted", "qualified", "unqualified", "converted"]
+SOURCES = [source for source in LEAD_SOURCES if source != "import"]
+STATUSES = [LEAD_STATUSES[0].title(), *LEAD_STATUSES[1:]]  # one mixed-case value on purpose
 
 
 def generate(path: Path, rows: int, seed: int) -> None:

@@ -33,6 +33,7 @@ from crm.records import check_version, parse_input
 from crm.scoring import SCORE_INPUTS, ScoreExplanation, calculate_score, explain_score
 from crm.territories import assign_territory
 from models import Lead, Territory, User
+from models.domain import LEAD_PROFILE_FIELDS
 from models.schemas import LeadCreate, LeadQuery, LeadUpdate
 
 # The substring-search expression; migration 0002 indexes exactly this text with pg_trgm.
@@ -46,17 +47,7 @@ EXACT_COUNT_LIMIT = 1_000  # above this many matches, totals are estimates (coun
 SEARCH_COLLECT_LIMIT = EXACT_COUNT_LIMIT
 SCORE_FIELDS = SCORE_INPUTS
 EDITABLE_FIELDS: tuple[str, ...] = (
-    "first_name",
-    "last_name",
-    "email",
-    "phone",
-    "company",
-    "title",
-    "industry",
-    "employee_count",
-    "annual_revenue",
-    "country",
-    "source",
+    *LEAD_PROFILE_FIELDS,
     "campaign",
     "engagement_score",
     "owner_id",
@@ -65,17 +56,7 @@ EDITABLE_FIELDS: tuple[str, ...] = (
 )
 EXPORT_COLUMNS: tuple[str, ...] = (
     "id",
-    "first_name",
-    "last_name",
-    "email",
-    "phone",
-    "company",
-    "title",
-    "industry",
-    "employee_count",
-    "annual_revenue",
-    "country",
-    "source",
+    *LEAD_PROFILE_FIELDS,
     "campaign",
     "status",
     "engagement_score",

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from models.domain import LOST_REASONS, STAGES
+from models import domain
+from models.domain import LEAD_PROFILE_FIELDS, LEAD_ROUTING_FIELDS, LOST_REASONS, STAGES
 
 DAY = 86_400.0
 HISTORY_YEARS = 3
@@ -214,44 +215,15 @@ TERRITORY_REASONS: tuple[str, ...] = (
 
 LEAD_COLUMNS = (
     "id",
-    "first_name",
-    "last_name",
-    "email",
-    "phone",
-    "company",
-    "title",
-    "industry",
-    "employee_count",
-    "annual_revenue",
-    "country",
-    "source",
+    *LEAD_PROFILE_FIELDS,
     "campaign",
     "status",
     "engagement_score",
     "score",
-    "owner_id",
-    "territory_id",
-    "territory_reason",
+    *LEAD_ROUTING_FIELDS,
     "account_id",
     "converted_opportunity_id",
     "converted_at",
     "created_at",
 )
-OPPORTUNITY_COLUMNS = (
-    "id",
-    "name",
-    "account_id",
-    "lead_id",
-    "owner_id",
-    "territory_id",
-    "stage",
-    "amount",
-    "currency",
-    "probability",
-    "forecast_category",
-    "expected_close_date",
-    "closed_at",
-    "lost_reason",
-    "source",
-    "created_at",
-)
+OPPORTUNITY_COLUMNS = ("id", *domain.OPPORTUNITY_COLUMNS)

@@ -15,7 +15,15 @@ from typing import Annotated, Any, Literal
 from email_validator import EmailNotValidError, validate_email
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from models.domain import CLOSED_STAGES, FORECAST_CATEGORIES, LEAD_STATUSES, OPEN_STAGES, STAGES
+from models.domain import (
+    CLOSED_STAGES,
+    FORECAST_CATEGORIES,
+    LEAD_STATUSES,
+    OPEN_STAGES,
+    SETTABLE_LEAD_STATUSES,
+    STAGES,
+    TEXT_LENGTHS,
+)
 
 LEAD_SORTS: tuple[str, ...] = (
     "score_desc",
@@ -29,9 +37,6 @@ LEAD_SORTS: tuple[str, ...] = (
 )
 OPPORTUNITY_SORTS: tuple[str, ...] = ("close_date", "amount_desc", "created_desc", "updated_desc", "name")
 MAX_PAGE_SIZE = 500
-
-Text100 = Annotated[str, Field(max_length=100)]
-Text200 = Annotated[str, Field(max_length=200)]
 
 
 def _blank_to_none(value: Any) -> Any:
@@ -62,18 +67,18 @@ class _Input(BaseModel):
 class _LeadFields(_Input):
     """Fields a person may set on a lead (all optional here; LeadCreate adds what is required)."""
 
-    first_name: Text100 | None = None
-    last_name: Text100 | None = None
-    email: Annotated[str, Field(max_length=320)] | None = None
-    phone: Annotated[str, Field(max_length=50)] | None = None
-    company: Text200 | None = None
-    title: Text200 | None = None
-    industry: Annotated[str, Field(max_length=80)] | None = None
+    first_name: Annotated[str, Field(max_length=TEXT_LENGTHS["first_name"])] | None = None
+    last_name: Annotated[str, Field(max_length=TEXT_LENGTHS["last_name"])] | None = None
+    email: Annotated[str, Field(max_length=TEXT_LENGTHS["email"])] | None = None
+    phone: Annotated[str, Field(max_length=TEXT_LENGTHS["phone"])] | None = None
+    company: Annotated[str, Field(max_length=TEXT_LENGTHS["company"])] | None = None
+    title: Annotated[str, Field(max_length=TEXT_LENGTHS["title"])] | None = None
+    industry: Annotated[str, Field(max_length=TEXT_LENGTHS["industry"])] | None = None
     employee_count: Annotated[int, Field(ge=0, le=10_000_000)] | None = None
     annual_revenue: Annotated[Decimal, Field(ge=0, le=Decimal("99999999999999.99"), decimal_places=2)] | None = None
-    country: Annotated[str, Field(max_length=80)] | None = None
-    source: Annotated[str, Field(max_length=80)] | None = None
-    campaign: Annotated[str, Field(max_length=120)] | None = None
+    country: Annotated[str, Field(max_length=TEXT_LENGTHS["country"])] | None = None
+    source: Annotated[str, Field(max_length=TEXT_LENGTHS["source"])] | None = None
+    campaign: Annotated[str, Field(max_length=TEXT_LENGTHS["campaign"])] | None = None
     engagement_score: Annotated[int, Field(ge=0, le=100)] | None = None
     owner_id: uuid.UUID | None = None
     territory_id: uuid.UUID | None = None
@@ -94,17 +99,17 @@ class _LeadFields(_Input):
 class LeadCreate(_LeadFields):
     """A new lead. ``last_name`` and ``email`` are required; status defaults to ``new``."""
 
-    last_name: Text100
-    email: Annotated[str, Field(max_length=320)]
-    status: Literal["new", "contacted", "qualified", "unqualified"] = "new"
-    external_id: Annotated[str, Field(max_length=120)] | None = None
+    last_name: Annotated[str, Field(max_length=TEXT_LENGTHS["last_name"])]
+    email: Annotated[str, Field(max_length=TEXT_LENGTHS["email"])]
+    status: Literal[SETTABLE_LEAD_STATUSES] = "new"  # type: ignore[valid-type]
+    external_id: Annotated[str, Field(max_length=TEXT_LENGTHS["external_id"])] | None = None
     created_at: datetime | None = None  # imports may carry the original creation time
 
 
 class LeadUpdate(_LeadFields):
     """A partial edit of a lead: only the fields that were set are changed."""
 
-    status: Literal["new", "contacted", "qualified", "unqualified"] | None = None
+    status: Literal[SETTABLE_LEAD_STATUSES] | None = None  # type: ignore[valid-type]
 
 
 class LeadQuery(_Input):
@@ -114,7 +119,7 @@ class LeadQuery(_Input):
     status: Literal[LEAD_STATUSES] | None = None  # type: ignore[valid-type]
     owner_id: uuid.UUID | None = None
     territory_id: uuid.UUID | None = None
-    source: Annotated[str, Field(max_length=80)] | None = None
+    source: Annotated[str, Field(max_length=TEXT_LENGTHS["source"])] | None = None
     score_min: Annotated[float, Field(ge=0, le=100)] | None = None
     score_max: Annotated[float, Field(ge=0, le=100)] | None = None
     created_from: date | None = None
@@ -135,13 +140,15 @@ class LeadQuery(_Input):
 class LeadConversion(_Input):
     """What a rep fills in to convert a qualified lead into an opportunity."""
 
-    name: Text200
+    name: Annotated[str, Field(max_length=TEXT_LENGTHS["name"])]
     amount: Annotated[Decimal, Field(ge=0, le=Decimal("999999999999.99"), decimal_places=2)]
     stage: Literal[OPEN_STAGES] = "prospecting"  # type: ignore[valid-type]
     expected_close_date: date | None = None
     currency: Annotated[str, Field(pattern=r"^[A-Z]{3}$")] = "USD"
-    account_name: Text200 | None = None  # default: the lead's company
-    account_domain: Text200 | None = None  # default: the lead's email domain (not for free-mail domains)
+    account_name: Annotated[str, Field(max_length=TEXT_LENGTHS["name"])] | None = None  # default: the lead's company
+    account_domain: Annotated[str, Field(max_length=TEXT_LENGTHS["domain"])] | None = (
+        None  # default: the lead's email domain (not for free-mail domains)
+    )
 
     @field_validator("currency", mode="before")
     @classmethod
@@ -152,7 +159,7 @@ class LeadConversion(_Input):
 class OpportunityUpdate(_Input):
     """A partial edit of an opportunity (stage changes go through ``change_stage``)."""
 
-    name: Text200 | None = None
+    name: Annotated[str, Field(max_length=TEXT_LENGTHS["name"])] | None = None
     amount: Annotated[Decimal, Field(ge=0, le=Decimal("999999999999.99"), decimal_places=2)] | None = None
     currency: Annotated[str, Field(pattern=r"^[A-Z]{3}$")] | None = None
     expected_close_date: date | None = None
@@ -167,7 +174,7 @@ class StageChange(_Input):
     to_stage: Literal[STAGES]  # type: ignore[valid-type]
     expected_version: int
     reason: Annotated[str, Field(max_length=2000)] | None = None
-    lost_reason: Annotated[str, Field(max_length=200)] | None = None
+    lost_reason: Annotated[str, Field(max_length=TEXT_LENGTHS["lost_reason"])] | None = None
 
 
 def field_errors(exc: ValidationError) -> list[tuple[str, str]]:

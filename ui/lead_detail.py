@@ -12,7 +12,7 @@ import streamlit as st
 from crm.actors import Actor
 from crm.duplicates import find_possible_duplicates, merge_leads
 from crm.leads import explain_lead_score, lead_values, update_lead
-from models.domain import LEAD_SOURCES, OPEN_STAGES
+from models.domain import LEAD_SOURCES, OPEN_STAGES, SETTABLE_LEAD_STATUSES
 from ui import lookups, model_scores
 from ui.calls import fetch, perform
 from ui.flash import flash
@@ -44,7 +44,6 @@ CONVERSION_LABELS = {
     "expected_close_date": "Expected close date",
     "currency": "Currency",
 }
-EDIT_STATUSES = ("new", "contacted", "qualified", "unqualified")
 
 
 def full_name(lead: Any) -> str:
@@ -267,7 +266,7 @@ def _differs(old: Any, new: Any) -> bool:
 
 def status_form(lead: Any) -> str | None:
     """Pick a new status; returns it when submitted."""
-    options = [s for s in EDIT_STATUSES if s != lead.status]
+    options = [s for s in SETTABLE_LEAD_STATUSES if s != lead.status]
     with st.form("lead_status"):
         choice = st.selectbox(
             "New status", options, index=None, format_func=title_case, key="status_choice", placeholder="Choose…"

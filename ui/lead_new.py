@@ -10,7 +10,7 @@ from crm.actors import Actor
 from crm.duplicates import OTHERS_MESSAGE, DuplicateCheck, check_duplicates
 from crm.errors import DomainError, DuplicateEmail
 from crm.leads import create_lead
-from models.domain import LEAD_SOURCES
+from models.domain import LEAD_SOURCES, SETTABLE_LEAD_STATUSES
 from ui.calls import describe
 from ui.flash import flash
 from ui.format import escape, title_case
@@ -19,7 +19,6 @@ from ui.resources import sessions
 
 PENDING_KEY = "new_lead_pending"
 OPEN_KEY = "new_lead_open"
-NEW_STATUSES = ("new", "contacted", "qualified", "unqualified")
 
 
 def new_lead_panel(actor: Actor) -> None:
@@ -63,7 +62,7 @@ def _form() -> dict[str, Any] | None:
             "engagement_score": c3.number_input(
                 "Engagement (0–100)", min_value=0, max_value=100, value=None, key="new_engagement"
             ),
-            "status": c1.selectbox("Status", NEW_STATUSES, format_func=title_case, key="new_status"),
+            "status": c1.selectbox("Status", SETTABLE_LEAD_STATUSES, format_func=title_case, key="new_status"),
         }
         left, right = st.columns([1, 6])
         submitted = left.form_submit_button("Save lead", key="new_lead_submit", type="primary")

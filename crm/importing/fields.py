@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from models.domain import LEAD_STATUSES, STAGES
+from models.domain import LEAD_STATUSES, STAGES, TEXT_LENGTHS
 
 ENTITIES: tuple[str, ...] = ("leads", "opportunities", "accounts")
 
@@ -19,28 +19,28 @@ class FieldSpec:
 
 
 LEAD_FIELDS: dict[str, FieldSpec] = {
-    "external_id": FieldSpec("text", 120),
-    "first_name": FieldSpec("text", 100),
-    "last_name": FieldSpec("text", 100),
-    "email": FieldSpec("email", 320),
-    "phone": FieldSpec("text", 50),
-    "company": FieldSpec("text", 200),
-    "title": FieldSpec("text", 200),
-    "industry": FieldSpec("text", 80),
+    "external_id": FieldSpec("text", TEXT_LENGTHS["external_id"]),
+    "first_name": FieldSpec("text", TEXT_LENGTHS["first_name"]),
+    "last_name": FieldSpec("text", TEXT_LENGTHS["last_name"]),
+    "email": FieldSpec("email", TEXT_LENGTHS["email"]),
+    "phone": FieldSpec("text", TEXT_LENGTHS["phone"]),
+    "company": FieldSpec("text", TEXT_LENGTHS["company"]),
+    "title": FieldSpec("text", TEXT_LENGTHS["title"]),
+    "industry": FieldSpec("text", TEXT_LENGTHS["industry"]),
     "employee_count": FieldSpec("int"),
     "annual_revenue": FieldSpec("money"),
-    "country": FieldSpec("text", 80),
-    "source": FieldSpec("text", 80),
+    "country": FieldSpec("text", TEXT_LENGTHS["country"]),
+    "source": FieldSpec("text", TEXT_LENGTHS["source"]),
     "status": FieldSpec("enum", choices=LEAD_STATUSES),
     "engagement_score": FieldSpec("score"),
-    "owner_email": FieldSpec("email", 320),
+    "owner_email": FieldSpec("email", TEXT_LENGTHS["email"]),
     "created_at": FieldSpec("datetime"),
 }
 
 OPPORTUNITY_FIELDS: dict[str, FieldSpec] = {
-    "external_id": FieldSpec("text", 120),
-    "name": FieldSpec("text", 200),
-    "account_name": FieldSpec("text", 200),
+    "external_id": FieldSpec("text", TEXT_LENGTHS["external_id"]),
+    "name": FieldSpec("text", TEXT_LENGTHS["name"]),
+    "account_name": FieldSpec("text", TEXT_LENGTHS["name"]),
     "amount": FieldSpec("money"),
     "currency": FieldSpec("currency"),
     "stage": FieldSpec("enum", choices=STAGES),
@@ -48,23 +48,23 @@ OPPORTUNITY_FIELDS: dict[str, FieldSpec] = {
     "expected_close_date": FieldSpec("date"),
     "created_at": FieldSpec("datetime"),
     "closed_at": FieldSpec("datetime"),
-    "lost_reason": FieldSpec("text", 200),
-    "owner_email": FieldSpec("email", 320),
-    "lead_external_id": FieldSpec("text", 120),
-    "lead_email": FieldSpec("email", 320),
+    "lost_reason": FieldSpec("text", TEXT_LENGTHS["lost_reason"]),
+    "owner_email": FieldSpec("email", TEXT_LENGTHS["email"]),
+    "lead_external_id": FieldSpec("text", TEXT_LENGTHS["external_id"]),
+    "lead_email": FieldSpec("email", TEXT_LENGTHS["email"]),
 }
 
 ACCOUNT_FIELDS: dict[str, FieldSpec] = {
-    "name": FieldSpec("text", 200),
-    "external_id": FieldSpec("text", 120),
-    "domain": FieldSpec("text", 200),
-    "industry": FieldSpec("text", 80),
+    "name": FieldSpec("text", TEXT_LENGTHS["name"]),
+    "external_id": FieldSpec("text", TEXT_LENGTHS["external_id"]),
+    "domain": FieldSpec("text", TEXT_LENGTHS["domain"]),
+    "industry": FieldSpec("text", TEXT_LENGTHS["industry"]),
     "employee_count": FieldSpec("int"),
     "annual_revenue": FieldSpec("money"),
     # exports often give revenue in millions (Maven's accounts.csv): stored times 1,000,000
     "annual_revenue_millions": FieldSpec("money"),
-    "country": FieldSpec("text", 80),
-    "owner_email": FieldSpec("email", 320),
+    "country": FieldSpec("text", TEXT_LENGTHS["country"]),
+    "owner_email": FieldSpec("email", TEXT_LENGTHS["email"]),
 }
 
 FIELDS: dict[str, dict[str, FieldSpec]] = {

@@ -12,26 +12,15 @@ from crm.importing.rows import BatchContext, Record
 from crm.importing.staging import copy_rows
 from crm.scoring import SCORE_INPUTS, calculate_score
 from crm.territories import TerritoryRouter
+from models.domain import LEAD_PROFILE_FIELDS, LEAD_ROUTING_FIELDS
 
 LEAD_COLUMNS: tuple[str, ...] = (
     "external_id",
-    "first_name",
-    "last_name",
-    "email",
-    "phone",
-    "company",
-    "title",
-    "industry",
-    "employee_count",
-    "annual_revenue",
-    "country",
-    "source",
+    *LEAD_PROFILE_FIELDS,
     "status",
     "engagement_score",
     "score",
-    "owner_id",
-    "territory_id",
-    "territory_reason",
+    *LEAD_ROUTING_FIELDS,
     "converted_at",
     "created_at",
 )

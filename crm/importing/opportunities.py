@@ -10,32 +10,14 @@ from typing import Any
 from crm.importing.report import RowError
 from crm.importing.rows import BatchContext, Record
 from crm.importing.staging import copy_rows
-from models.domain import CLOSED_STAGES, STAGE_FORECAST_CATEGORY, STAGE_PROBABILITY
+from models.domain import CLOSED_STAGES, FIRST_STAGE, OPPORTUNITY_COLUMNS, STAGE_FORECAST_CATEGORY, STAGE_PROBABILITY
 
-OPP_COLUMNS: tuple[str, ...] = (
-    "external_id",
-    "name",
-    "account_id",
-    "lead_id",
-    "owner_id",
-    "territory_id",
-    "stage",
-    "amount",
-    "currency",
-    "probability",
-    "forecast_category",
-    "expected_close_date",
-    "closed_at",
-    "lost_reason",
-    "source",
-    "created_at",
-)
+OPP_COLUMNS: tuple[str, ...] = ("external_id", *OPPORTUNITY_COLUMNS)
 FILE_COLUMNS: frozenset[str] = frozenset(
     {"external_id", "name", "stage", "amount", "currency", "probability", "expected_close_date", "closed_at"}
     | {"lost_reason", "created_at"}
 )
 DEFAULT_LOST_REASON = "unspecified"
-FIRST_STAGE = "prospecting"
 # History reasons. A row the file dates (created_at, closed_at) is a business event; a row dated by the import
 # clock is not, and analytics.deal_features.data_end skips it (keep the two spellings in step).
 IMPORTED, UNDATED_IMPORT = "imported", "imported (undated)"
@@ -272,7 +254,7 @@ class OpportunityWriter:
                 if name in FILE_COLUMNS:
                     opp[name] = value
             opp["id"] = uuid.uuid4()
-            opp["stage"] = opp["stage"] or "prospecting"
+            opp["stage"] = opp["stage"] or FIRST_STAGE
             opp["amount"] = opp["amount"] if opp["amount"] is not None else Decimal("0.00")
             opp["currency"] = opp["currency"] or "USD"
             if opp["probability"] is None:

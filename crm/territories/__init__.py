@@ -13,13 +13,12 @@ territory name. Within the territory the least-loaded active rep gets the lead (
 """
 
 from crm.territories.geo import COUNTRY_REGION, normalize_country, region_of
-from crm.territories.router import OPEN_LEAD_STATUSES, Assignment, TerritoryRouter, assign_territory
+from crm.territories.router import Assignment, TerritoryRouter, assign_territory
 from crm.territories.rules import RULE_KEYS, validate_rules
 from crm.territories.service import RuleMove, RulePreview, apply_rule_change, create_territory, preview_rule_change
 
 __all__ = [
     "COUNTRY_REGION",
-    "OPEN_LEAD_STATUSES",
     "RULE_KEYS",
     "Assignment",
     "RuleMove",

@@ -15,8 +15,7 @@ from sqlalchemy.orm import Session
 from crm.territories.geo import COUNTRY_REGION, normalize_country
 from crm.territories.rules import Rule, compile_rules
 from models import Lead, Territory, User
-
-OPEN_LEAD_STATUSES: tuple[str, ...] = ("new", "contacted", "qualified")
+from models.domain import OPEN_LEAD_STATUSES
 
 
 @dataclass(frozen=True)

@@ -13,9 +13,10 @@ from crm import audit
 from crm.actors import Actor
 from crm.errors import NotFound, StaleRecord, ValidationFailed
 from crm.permissions import ensure_admin
-from crm.territories.router import OPEN_LEAD_STATUSES, TerritoryRouter
+from crm.territories.router import TerritoryRouter
 from crm.territories.rules import validate_rules
 from models import AuditLog, Lead, Territory
+from models.domain import OPEN_LEAD_STATUSES
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 import pytest
+from crm.importer import import_csv
 from sklearn.metrics import roc_auc_score
 from sqlalchemy import Engine
 
@@ -16,7 +17,6 @@ from analytics.cli import EXIT_REFUSED, main
 from analytics.leakage import LEAKY_AUC, leakage_check
 from analytics.win_model import CATEGORICAL_FEATURES, FEATURES, build_win_pipeline, fit_pipeline
 from core.settings import get_settings
-from crm.importer import import_csv
 from etl.refresh import refresh
 
 
