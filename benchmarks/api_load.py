@@ -6,6 +6,11 @@ Mix: 30 % lead creation (POST /api/v1/leads), 50 % pipeline summary for a random
 answer does not slow the arrivals down, so queueing shows up in the latencies instead of being hidden).
 Goal: at 100 requests/s for 2 minutes, p95 <= 200 ms in every scenario and 0 errors.
 
+``--profile spec`` runs the specification's own load profile instead of fixed rates: 10 requests/s for
+60 s, then 50/s for 300 s, then 100/s for 120 s, back to back with the same mix, and reports
+p50/p95/p99 per phase and scenario; ``--beyond 125,150,200`` then keeps stepping the rate (``--step``
+seconds each) until one fails, so the run also names the highest rate that holds.
+
 Usage (against your own database and warehouse, e.g. after ``python -m crm seed-demo --leads 1000000``
 and ``python -m etl refresh --full``)::
 
@@ -13,6 +18,8 @@ and ``python -m etl refresh --full``)::
       .venv/bin/python benchmarks/api_load.py --start-server --rates 100 --duration 120
     # step the rate up until the goal no longer holds:
     ... benchmarks/api_load.py --start-server --rates 100,125,150,200 --duration 120 --stop-on-failure
+    # the specification's profile (8 minutes), then the highest rate that holds:
+    ... benchmarks/api_load.py --start-server --profile spec --beyond 125,150,175,200 --step 60
 
 ``--start-server`` runs ``uvicorn api.main:app --workers 2`` on 127.0.0.1 (traffic never leaves the
 machine). Tokens are minted with the configured SECRET_KEY for existing users (an admin for the
@@ -51,6 +58,8 @@ SCENARIOS = ("create_lead", "pipeline_summary", "search_by_status")
 WEIGHTS = (30, 50, 20)
 P95_GOAL_MS = 200.0
 REQUEST_TIMEOUT_S = 10.0  # a request slower than this counts as an error
+# The specification's load profile: (requests per second, seconds), run back to back.
+SPEC_PROFILE = ((10.0, 60.0), (50.0, 300.0), (100.0, 120.0))
 
 
 @dataclass
@@ -295,6 +304,11 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--only", choices=SCENARIOS, help="send only this scenario (to cost it alone)")
     parser.add_argument("--out", type=Path, help="append each result as a JSON line to this file")
+    parser.add_argument(
+        "--profile", choices=("spec",), help="run the specification's phases (10/s 60 s, 50/s 300 s, 100/s 120 s)"
+    )
+    parser.add_argument("--beyond", default="", help="with --profile: then step through these rates until one fails")
+    parser.add_argument("--step", type=float, default=60.0, help="seconds per --beyond rate (default 60)")
     args = parser.parse_args()
 
     signal.signal(signal.SIGTERM, _interrupt)  # so `timeout` or kill still stops the server we started
@@ -304,16 +318,21 @@ def main() -> int:
     database = get_engine().url.database
     server_pid = server.pid if server is not None else None
     try:
-        rates = [float(r) for r in args.rates.split(",")]
+        if args.profile == "spec":
+            steps = [(rate, seconds, "spec") for rate, seconds in SPEC_PROFILE]
+            steps += [(float(r), args.step, "beyond") for r in args.beyond.split(",") if r.strip()]
+        else:
+            steps = [(float(r), args.duration, "rates") for r in args.rates.split(",")]
         if args.warmup > 0:
-            asyncio.run(run_rate(base_url, fx, rates[0], args.warmup, args.seed + 1000, only=args.only))
-        for i, rate in enumerate(rates):
+            asyncio.run(run_rate(base_url, fx, steps[0][0], args.warmup, args.seed + 1000, only=args.only))
+        held: list[float] = []
+        for i, (rate, seconds, kind) in enumerate(steps):
             result = asyncio.run(
                 run_rate(
                     base_url,
                     fx,
                     rate,
-                    args.duration,
+                    seconds,
                     args.seed + i,
                     only=args.only,
                     server_pid=server_pid,
@@ -321,14 +340,18 @@ def main() -> int:
                 )
             )
             result["search_as"] = args.search_as
+            result["phase"] = f"{kind} {i + 1}" if kind != "rates" else None
+            if result["holds"]:
+                held.append(rate)
             line = json.dumps(result)
             print(line, flush=True)
             if args.out:
                 with args.out.open("a") as fh:
                     fh.write(line + "\n")
             print(_table(result), file=sys.stderr, flush=True)
-            if args.stop_on_failure and not result["holds"]:
+            if (args.stop_on_failure or kind == "beyond") and not result["holds"]:
                 break
+        print(f"highest rate that held: {max(held) if held else 'none'} requests/s", file=sys.stderr, flush=True)
     finally:
         if server is not None:
             server.terminate()
@@ -342,7 +365,8 @@ def _interrupt(*_: object) -> None:
 
 def _table(result: dict[str, object]) -> str:
     lines = [
-        f"rate {result['rate']}/s for {result['duration_s']} s (achieved {result['achieved_rate']}/s, "
+        f"{result.get('phase') or ''} rate {result['rate']}/s for {result['duration_s']} s "
+        f"(achieved {result['achieved_rate']}/s, load before {result['loadavg_before']}, "
         f"load {result['loadavg_after']}, CPU ms/request {result['cpu_ms_per_request']}): "
         f"{'HOLDS' if result['holds'] else 'FAILS'}",
         "| scenario | requests | errors | p50 ms | p95 ms | p99 ms | max ms |",
