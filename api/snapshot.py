@@ -35,9 +35,9 @@ def _as_of(snapshot: Snapshot) -> datetime | None:
     return data_as_of()
 
 
-def warehouse_as_of() -> datetime | None:
+def warehouse_as_of(snapshot: Snapshot | None = None) -> datetime | None:
     """PostgreSQL's clock when the served warehouse's last successful refresh began extracting."""
-    return _as_of(current_snapshot())
+    return _as_of(snapshot or current_snapshot())
 
 
 @lru_cache(maxsize=4096)
@@ -49,6 +49,8 @@ def _pipeline(snapshot: Snapshot, owner_ids: tuple[str, ...], visible: tuple[str
     )
 
 
-def open_pipeline_rows(*, owner_ids: tuple[str, ...], visible: tuple[str, ...] | None) -> tuple[StageRow, ...]:
+def open_pipeline_rows(
+    *, owner_ids: tuple[str, ...], visible: tuple[str, ...] | None, snapshot: Snapshot | None = None
+) -> tuple[StageRow, ...]:
     """``analytics.pipeline.open_pipeline_by_stage`` rows (stage, count, amount, weighted) for this snapshot."""
-    return _pipeline(current_snapshot(), owner_ids, visible)
+    return _pipeline(snapshot or current_snapshot(), owner_ids, visible)

@@ -17,6 +17,7 @@ from core.settings import get_settings
 
 _lock = threading.Lock()
 _engines: dict[str, Engine] = {}
+_factories: dict[Engine, sessionmaker[Session]] = {}
 
 
 def normalize_url(url: str) -> str:
@@ -58,6 +59,7 @@ def dispose_engines() -> None:
         for engine in _engines.values():
             engine.dispose()
         _engines.clear()
+        _factories.clear()
 
 
 def check_connection(engine: Engine | None = None) -> None:
@@ -75,8 +77,16 @@ def check_connection(engine: Engine | None = None) -> None:
 
 
 def session_factory(engine: Engine | None = None) -> sessionmaker[Session]:
-    """A sessionmaker bound to ``engine``; callers own the transaction (``with f.begin() as s``)."""
-    return sessionmaker(bind=engine or get_engine(), expire_on_commit=False)
+    """A sessionmaker bound to ``engine``; callers own the transaction (``with f.begin() as s``).
+
+    One per engine, made once: building a sessionmaker creates a Session subclass, which cost the
+    API a class construction on every request.
+    """
+    engine = engine or get_engine()
+    factory = _factories.get(engine)
+    if factory is None:
+        factory = _factories.setdefault(engine, sessionmaker(bind=engine, expire_on_commit=False))
+    return factory
 
 
 @contextmanager

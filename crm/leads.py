@@ -72,7 +72,7 @@ EXPORT_COLUMNS: tuple[str, ...] = (
 class LeadPage:
     """One page of a lead search; ``total`` is exact up to EXACT_COUNT_LIMIT, else the planner's estimate."""
 
-    rows: list[Lead]
+    rows: list[Any]  # Lead objects, or row mappings of the leads table with ``as_rows``
     total: int
     limit: int
     offset: int
@@ -349,11 +349,15 @@ def _estimated_count(session: Session, conds: list[ColumnElement[bool]]) -> int:
     return int(plan[0]["Plan"]["Plan Rows"])
 
 
-def search_leads(*, session: Session, actor: Actor, query: LeadQuery | Mapping[str, Any]) -> LeadPage:
+def search_leads(
+    *, session: Session, actor: Actor, query: LeadQuery | Mapping[str, Any], as_rows: bool = False
+) -> LeadPage:
     """Server-side search, filters, sort and one page of leads the actor may see, with the total.
 
     Totals are exact up to EXACT_COUNT_LIMIT matches; above that ``total`` is the planner's
     estimate and ``total_is_exact`` is False (pages show "about N"). ``has_more`` is always exact.
+    With ``as_rows`` the page holds read-only row mappings of the leads table's columns instead of
+    ORM objects (the API's hot read: no identity map, no instance construction).
     """
     query = parse_input(LeadQuery, query)
     conds = _conditions(session, actor, query)
@@ -365,22 +369,22 @@ def search_leads(*, session: Session, actor: Actor, query: LeadQuery | Mapping[s
     estimate = None if query.q else _estimated_count(session, conds)
     if estimate is None or estimate <= 5 * EXACT_COUNT_LIMIT:
         matched = select(Lead).where(*conds).limit(SEARCH_COLLECT_LIMIT + 1).cte("matched").prefix_with("MATERIALIZED")
-        entity = aliased(Lead, matched)
-        found = select(func.count()).select_from(matched).scalar_subquery()
-        result = session.execute(
-            select(entity, found.label("found"))
-            .order_by(*_order(query.sort, entity))
-            .limit(query.limit + 1)
-            .offset(query.offset)
-        ).all()
+        found = select(func.count()).select_from(matched).scalar_subquery().label("found")
+        if as_rows:
+            stmt = select(*matched.c, found).order_by(*_order(query.sort, matched.c))
+        else:
+            entity = aliased(Lead, matched)
+            stmt = select(entity, found).order_by(*_order(query.sort, entity))
+        result = session.execute(stmt.limit(query.limit + 1).offset(query.offset)).all()
         matches = int(result[0].found) if result else _capped_count(session, conds)
         if matches <= SEARCH_COLLECT_LIMIT:
-            rows = [r[0] for r in result]
+            rows: list[Any] = [r._mapping for r in result] if as_rows else [r[0] for r in result]
             more = len(rows) > query.limit
             return LeadPage(rows[: query.limit], matches, query.limit, query.offset, total_is_exact=True, more=more)
     # Many matches: walk the sort order's index; the total is the planner's estimate.
-    stmt = select(Lead).where(*conds).order_by(*_order(query.sort))
-    rows = list(session.scalars(stmt.limit(query.limit + 1).offset(query.offset)))
+    page = select(Lead.__table__ if as_rows else Lead).where(*conds).order_by(*_order(query.sort))
+    page = page.limit(query.limit + 1).offset(query.offset)
+    rows = list(session.execute(page).mappings()) if as_rows else list(session.scalars(page))
     more = len(rows) > query.limit
     rows = rows[: query.limit]
     if not more and rows:

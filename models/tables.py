@@ -150,6 +150,11 @@ class Account(Base):
     version: Mapped[int] = _version()
 
 
+def lead_full_name(first_name: str | None, last_name: str | None, email: str | None) -> str:
+    """A lead's display name: first and last name joined, or the email when both are missing."""
+    return " ".join(p for p in (first_name, last_name) if p) or (email or "")
+
+
 class Lead(Base):
     """A person who may buy; converted into an opportunity once qualified."""
 
@@ -213,8 +218,7 @@ class Lead(Base):
     @property
     def full_name(self) -> str:
         """First and last name joined, or the email when both are missing."""
-        name = " ".join(p for p in (self.first_name, self.last_name) if p)
-        return name or (self.email or "")
+        return lead_full_name(self.first_name, self.last_name, self.email)
 
 
 class Opportunity(Base):

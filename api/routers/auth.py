@@ -10,7 +10,7 @@ from fastapi.security import OAuth2PasswordRequestForm
 
 from api.credentials import ACCESS_TOKEN_MINUTES, issue_token
 from api.credentials import revoke_token as revoke_token_claims
-from api.deps import CurrentActor
+from api.deps import CurrentActor, credential_cache
 from api.errors import responses
 from api.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyOut, Me, TokenResponse
 from core.db import transaction
@@ -40,6 +40,7 @@ def revoke_token(request: Request, actor: CurrentActor) -> None:
         raise DomainError("Only a bearer token can be revoked here; API keys are revoked by an admin", field=None)
     with transaction() as session:
         revoke_token_claims(session=session, claims=claims)
+    credential_cache.forget("token", getattr(request.state, "token", None))
 
 
 @router.get("/auth/me", response_model=Me, responses=responses(401))
@@ -74,4 +75,6 @@ def list_keys(actor: CurrentActor) -> list[ApiKeyOut]:
 def revoke_key(key_id: uuid.UUID, actor: CurrentActor) -> ApiKeyOut:
     """Revoke an API key at once (admins only)."""
     with transaction() as session:
-        return ApiKeyOut.model_validate(revoke_api_key(session=session, actor=actor, key_id=key_id))
+        revoked = ApiKeyOut.model_validate(revoke_api_key(session=session, actor=actor, key_id=key_id))
+    credential_cache.forget("api_key")  # the cache knows keys by secret, not id: forget them all
+    return revoked

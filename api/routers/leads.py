@@ -19,7 +19,6 @@ from api.schemas import (
     LeadPageOut,
     LeadPatch,
     OpportunityOut,
-    Pagination,
 )
 from core.db import transaction
 from crm import leads as lead_service
@@ -27,6 +26,7 @@ from crm import opportunities as opportunity_service
 from crm.errors import ValidationFailed
 from crm.importing import import_csv
 from models.schemas import LeadConversion, LeadCreate, LeadQuery, LeadUpdate
+from models.tables import lead_full_name
 
 router = APIRouter(prefix="/api/v1/leads", tags=["leads"])
 
@@ -48,17 +48,23 @@ def create_lead(data: LeadCreate, actor: CurrentActor) -> Response:
 def search_leads(query: Annotated[LeadQuery, Query()], actor: CurrentActor) -> Response:
     """Leads you may see, filtered, searched (``q``: name, email or company), sorted and paged."""
     with transaction() as session:
-        page = lead_service.search_leads(session=session, query=query, actor=actor)
-        body = LeadPageOut(
-            data=[LeadOut.model_validate(row) for row in page.rows],
-            pagination=Pagination(
-                total=page.total,
-                limit=page.limit,
-                offset=page.offset,
-                has_more=page.has_more,
-                total_is_exact=page.total_is_exact,
-            ),
-        )
+        page = lead_service.search_leads(session=session, query=query, actor=actor, as_rows=True)
+    # One validation of the whole page from plain rows (no ORM objects, no model per row by hand).
+    body = LeadPageOut.model_validate(
+        {
+            "data": [
+                {**row, "full_name": lead_full_name(row["first_name"], row["last_name"], row["email"])}
+                for row in page.rows
+            ],
+            "pagination": {
+                "total": page.total,
+                "limit": page.limit,
+                "offset": page.offset,
+                "has_more": page.has_more,
+                "total_is_exact": page.total_is_exact,
+            },
+        }
+    )
     return json_response(body)
 
 

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import uuid
+from functools import lru_cache
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Response
 
 from api.deps import CurrentActor
 from api.errors import responses
-from api.responses import json_response
 from api.schemas import (
     OpportunityOut,
     OpportunityPageOut,
@@ -19,7 +19,7 @@ from api.schemas import (
     PipelineSummary,
     StageSummary,
 )
-from api.snapshot import open_pipeline_rows, warehouse_as_of
+from api.snapshot import Snapshot, current_snapshot, open_pipeline_rows, warehouse_as_of
 from core.db import transaction
 from crm import opportunities as opportunity_service
 from crm.errors import DomainError, PermissionDenied
@@ -71,11 +71,17 @@ def pipeline_summary(actor: CurrentActor, owner_id: uuid.UUID | None = None) -> 
         visible = visible_owner_ids(session=session, actor=actor)
     if owner_id is not None and visible is not None and owner_id not in visible:
         raise PermissionDenied("You may not see this owner's pipeline", field="owner_id")
+    visible_key = tuple(sorted(str(o) for o in visible)) if visible is not None else None
+    body = _pipeline_body(current_snapshot(), owner_id, visible_key)
+    return Response(body, media_type="application/json")
+
+
+@lru_cache(maxsize=4096)
+def _pipeline_body(snapshot: Snapshot, owner_id: uuid.UUID | None, visible: tuple[str, ...] | None) -> bytes:
+    """The response body, made once per served warehouse file, owner and visible set (see api.snapshot)."""
     rows = open_pipeline_rows(
-        owner_ids=(str(owner_id),) if owner_id is not None else (),
-        visible=tuple(sorted(str(o) for o in visible)) if visible is not None else None,
+        owner_ids=(str(owner_id),) if owner_id is not None else (), visible=visible, snapshot=snapshot
     )
-    as_of = warehouse_as_of()
     by_stage = [
         StageSummary(stage=stage, open_count=count, open_amount=amount, weighted_amount=weighted)
         for stage, count, amount, weighted in rows
@@ -86,7 +92,8 @@ def pipeline_summary(actor: CurrentActor, owner_id: uuid.UUID | None = None) -> 
         weighted_amount=round(sum(s.weighted_amount for s in by_stage), 2),
         by_stage=by_stage,
     )
-    return json_response(PipelineOut(summary=summary, owner_id=owner_id, as_of=as_of))
+    out = PipelineOut(summary=summary, owner_id=owner_id, as_of=warehouse_as_of(snapshot))
+    return out.model_dump_json().encode()
 
 
 @router.get("/{opportunity_id}", response_model=OpportunityOut, responses=responses(401, 403, 404, 422))

@@ -90,6 +90,14 @@ def test_revoked_api_key_is_refused(client: TestClient, people) -> None:
     assert client.get("/api/v1/auth/me", headers={"X-API-Key": "sk_made-up"}).status_code == 401
 
 
+def test_api_key_in_use_is_refused_at_once_after_revocation(client: TestClient, people) -> None:
+    created = client.post("/api/v1/api-keys", json={"name": "Busy sync"}, headers=people["admin"].headers).json()
+    key = {"X-API-Key": created["key"]}
+    assert client.get("/api/v1/auth/me", headers=key).status_code == 200  # now remembered as valid
+    assert client.delete(f"/api/v1/api-keys/{created['id']}", headers=people["admin"].headers).status_code == 200
+    assert client.get("/api/v1/auth/me", headers=key).status_code == 401
+
+
 def test_only_admins_manage_api_keys(client: TestClient, people) -> None:
     for who in ("rep", "manager", "analyst"):
         headers = people[who].headers
