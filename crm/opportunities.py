@@ -214,6 +214,11 @@ def convert_lead(
     return opp
 
 
+def may_change_closed_deal(actor: Actor) -> bool:
+    """Closed deals (won or lost) are reopened or edited only by managers and admins."""
+    return actor.role in ("manager", "admin")
+
+
 def _check_transition(
     opp: Opportunity, to_stage: str, actor: Actor, reason: str | None, lost_reason: str | None
 ) -> None:
@@ -223,7 +228,7 @@ def _check_transition(
     if to_stage == current:
         raise InvalidStageTransition(f"The deal is already in {title_case(current)}", field="to_stage")
     if current in CLOSED_STAGES:
-        if actor.role not in ("manager", "admin"):
+        if not may_change_closed_deal(actor):
             raise InvalidStageTransition(
                 f"This deal is {title_case(current)}; only a manager or an admin can reopen it", field="to_stage"
             )
@@ -310,7 +315,7 @@ def update_opportunity(
     for required in ("name", "amount", "currency"):
         if required in changes and changes[required] is None:
             raise ValidationFailed([(required, "is required")])
-    if opp.stage in CLOSED_STAGES and actor.role not in ("manager", "admin"):
+    if opp.stage in CLOSED_STAGES and not may_change_closed_deal(actor):
         raise DomainError(
             f"This deal is {title_case(opp.stage)}; only a manager or an admin can edit it", field="stage"
         )

@@ -45,10 +45,10 @@ follow_record("opp", opp.id)
 views.header(opp)
 
 if user.can_write:
-    panel_buttons(
-        "opp", [("stage", "Change stage", True, None), ("edit", "Edit amount and date", True, None)], opp.version
-    )
-    panel = current_panel("opp")
+    views.closed_note(user, opp)
+    buttons = views.action_buttons(user, opp)
+    panel_buttons("opp", buttons, opp.version)
+    panel = current_panel("opp") if current_panel("opp") in {b[0] for b in buttons} else None
     version = opened_version("opp", opp.version)
     if panel == "stage" and (move := views.stage_form(opp, version=version)) is not None:
         moved = perform(

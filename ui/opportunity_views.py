@@ -10,8 +10,8 @@ from typing import Any
 import streamlit as st
 
 from crm.actors import Actor
-from crm.opportunities import update_opportunity
-from models.domain import LOST_REASONS, STAGES
+from crm.opportunities import may_change_closed_deal, update_opportunity
+from models.domain import CLOSED_STAGES, LOST_REASONS, STAGES
 from ui import lookups
 from ui.calls import perform
 from ui.format import day, escape, moment, money, money_short, title_case
@@ -155,6 +155,25 @@ def header(opp: Any) -> None:
         st.caption(f"Won {moment(opp.closed_at)}")
     if opp.lead_id:
         st.page_link("pages/leads.py", label="Open the lead this deal came from", query_params={"id": str(opp.lead_id)})
+
+
+def action_buttons(actor: Actor, opp: Any) -> list[tuple[str, str, bool, str | None]]:
+    """The deal's panel buttons: a closed deal offers only what the rules allow (reopen and edit for managers)."""
+    if opp.stage not in CLOSED_STAGES:
+        return [("stage", "Change stage", True, None), ("edit", "Edit amount and date", True, None)]
+    if may_change_closed_deal(actor):
+        return [("stage", "Reopen or change outcome", True, None), ("edit", "Edit amount and date", True, None)]
+    return []
+
+
+def closed_note(actor: Actor, opp: Any) -> None:
+    """Say that a deal is closed, and who may reopen it, instead of offering forms that would be refused."""
+    if opp.stage not in CLOSED_STAGES:
+        return
+    if may_change_closed_deal(actor):
+        st.caption(f"This deal is {title_case(opp.stage)}. Reopening it or changing its outcome needs a reason.")
+    else:
+        st.info(f"This deal is {title_case(opp.stage)}. Only a manager or an admin can reopen or edit a closed deal.")
 
 
 def stage_form(opp: Any, *, version: int) -> dict[str, Any] | None:

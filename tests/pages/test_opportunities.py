@@ -9,7 +9,7 @@ from sqlalchemy import text
 
 from core.db import transaction
 from crm.leads import create_lead
-from crm.opportunities import convert_lead, update_opportunity
+from crm.opportunities import change_stage, convert_lead, update_opportunity
 
 
 def _deal(engine, actor, email="john.doe@example.com", stage="discovery", name="Acme deal"):
@@ -99,6 +99,35 @@ def test_amount_edit_is_refused_when_someone_changed_the_deal(clean_db, people, 
     assert [s.value for s in at.success] == ["Opportunity saved."]
     with clean_db.connect() as conn:
         assert conn.scalar(text("SELECT amount FROM opportunities")) == Decimal("5000.00")
+
+
+def _close_as_won(engine, opp, actor):
+    with transaction(engine) as session:
+        return change_stage(
+            session=session, opportunity_id=opp.id, to_stage="closed_won", expected_version=opp.version, actor=actor
+        )
+
+
+def test_a_closed_deal_offers_a_rep_no_forms_only_who_may_reopen_it(clean_db, people, app_as):
+    won = _close_as_won(clean_db, _deal(clean_db, people["leo"]), people["leo"])
+    at = app_as(people["leo"], "pages/opportunities.py", id=str(won.id))
+    assert not [b for b in at.button if b.key and b.key.startswith("opp_open_")]
+    assert not at.get("form")
+    assert [i.value for i in at.info] == [
+        "This deal is Closed Won. Only a manager or an admin can reopen or edit a closed deal."
+    ]
+
+
+def test_a_manager_reopens_a_closed_deal_with_a_reason(clean_db, people, app_as):
+    won = _close_as_won(clean_db, _deal(clean_db, people["leo"]), people["leo"])
+    at = app_as(people["maya"], "pages/opportunities.py", id=str(won.id))
+    assert at.button(key="opp_open_stage").label == "Reopen or change outcome"
+    assert not at.button(key="opp_open_edit").disabled
+    at.button(key="opp_open_stage").click().run()
+    at.selectbox(key=f"stage_to_v{won.version}").set_value("negotiation")
+    at.text_area(key=f"stage_reason_v{won.version}").input("Signed order was withdrawn")
+    at.button(key=f"stage_submit_v{won.version}").click().run()
+    assert [s.value for s in at.success] == ["Stage changed to Negotiation."]
 
 
 def test_analyst_sees_deals_without_change_buttons(clean_db, people, app_as):
