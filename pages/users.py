@@ -24,6 +24,7 @@ if (values := views.new_user_form()) is not None and perform(
     create_user, data=NewUser(**values), actor=user, labels=views.USER_LABELS
 ) is not None:
     forget_lookups()
+    views.clear_form("new_user")
     flash(f"User {values['email']} created.")
     st.rerun()
 
@@ -41,6 +42,8 @@ if action is not None:
     }[kind]()
     if done is not None:
         forget_lookups()
+        if kind == "password":
+            views.clear_form("mu_password")
         flash({"role": "Role changed.", "password": "Password reset.", "deactivate": "User deactivated.",
                "activate": "User activated."}[kind])  # fmt: skip
         st.rerun()

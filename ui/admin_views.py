@@ -48,23 +48,37 @@ def user_table(users: list[Any]) -> None:
     )
 
 
+def form_round(form: str) -> int:
+    """How many times ``form`` was cleared after a success (its widget keys carry this number)."""
+    return int(st.session_state.get(f"{form}_round", 0))
+
+
+def clear_form(form: str) -> None:
+    """Empty ``form`` after a success: its widgets get new keys, so no value (a password) stays in the browser.
+
+    (Deleting a submitted form's widget state is not enough: the browser keeps and re-sends what it shows.)
+    """
+    st.session_state[f"{form}_round"] = form_round(form) + 1
+
+
 def new_user_form() -> dict[str, Any] | None:
-    """Email, name, role, first password, manager and territory of a new user."""
+    """Email, name, role, first password, manager and territory of a new user (emptied after each success)."""
     managers = [p for p in lookups.people().values() if p.role == "manager" and p.is_active]
-    with st.form("new_user", clear_on_submit=False):
+    n = form_round("new_user")
+    with st.form(f"new_user_{n}", clear_on_submit=False):
         c1, c2, c3 = st.columns(3)
         values = {
-            "email": c1.text_input("Email", key="nu_email"),
-            "name": c2.text_input("Name", key="nu_name"),
-            "role": c3.selectbox("Role", ROLES, format_func=title_case, key="nu_role"),
-            "password": c1.text_input("First password", type="password", key="nu_password"),
+            "email": c1.text_input("Email", key=f"nu_email_{n}"),
+            "name": c2.text_input("Name", key=f"nu_name_{n}"),
+            "role": c3.selectbox("Role", ROLES, format_func=title_case, key=f"nu_role_{n}"),
+            "password": c1.text_input("First password", type="password", key=f"nu_password_{n}"),
             "manager_email": c2.selectbox(
-                "Manager", [None, *[m.email for m in managers]], key="nu_manager",
+                "Manager", [None, *[m.email for m in managers]], key=f"nu_manager_{n}",
                 format_func=lambda e: "No manager" if e is None else e,
             ),
-            "territory_name": c3.text_input("Territory (created when new)", key="nu_territory"),
+            "territory_name": c3.text_input("Territory (created when new)", key=f"nu_territory_{n}"),
         }  # fmt: skip
-        if not st.form_submit_button("Create user", key="nu_submit", type="primary"):
+        if not st.form_submit_button("Create user", key=f"nu_submit_{n}", type="primary"):
             return None
     return {k: (v.strip() if isinstance(v, str) else v) or None for k, v in values.items()} | {
         "password": values["password"] or ""
@@ -85,9 +99,10 @@ def manage_user_forms(users: list[Any], actor: Actor) -> tuple[str, uuid.UUID, A
         role = st.selectbox("New role", ROLES, index=ROLES.index(target.role), format_func=title_case, key="mu_role_v")
         if st.form_submit_button("Change role", key="mu_role_submit"):
             return ("role", target.id, role)
-    with c2.form("mu_password"):
-        password = st.text_input("New password", type="password", key="mu_password_v")
-        if st.form_submit_button("Reset password", key="mu_password_submit"):
+    n = form_round("mu_password")
+    with c2.form(f"mu_password_{n}"):
+        password = st.text_input("New password", type="password", key=f"mu_password_v{n}")
+        if st.form_submit_button("Reset password", key=f"mu_password_submit_{n}"):
             return ("password", target.id, password)
     with c3.form("mu_active"):
         st.caption(f"{escape(target.name)} is {'active' if target.is_active else 'deactivated'}.")

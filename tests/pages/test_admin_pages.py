@@ -11,16 +11,18 @@ from crm.territories import create_territory
 
 def test_admin_creates_a_user_and_a_bad_email_names_the_field(clean_db, people, app_as):
     at = app_as(people["ana"], "pages/users.py")
-    at.text_input(key="nu_email").input("nope")
-    at.text_input(key="nu_password").input("long-enough-pw")
-    at.button(key="nu_submit").click().run()
+    at.text_input(key="nu_email_0").input("nope")
+    at.text_input(key="nu_password_0").input("long-enough-pw")
+    at.button(key="nu_submit_0").click().run()
     assert at.error[0].value.startswith("Email: not a valid email address")
-    at.text_input(key="nu_email").input("new.rep@example.com")
-    at.text_input(key="nu_name").input("New Rep")
-    at.selectbox(key="nu_manager").set_value("maya@example.com")
-    at.button(key="nu_submit").click().run()
+    at.text_input(key="nu_email_0").input("new.rep@example.com")
+    at.text_input(key="nu_name_0").input("New Rep")
+    at.selectbox(key="nu_manager_0").set_value("maya@example.com")
+    at.button(key="nu_submit_0").click().run()
     assert [s.value for s in at.success] == ["User new.rep@example.com created."]
     assert "New Rep" in at.dataframe[0].value["Name"].tolist()
+    assert at.text_input(key="nu_password_1").value == "" and at.text_input(key="nu_email_1").value == ""
+    assert "long-enough-pw" not in [t.value for t in at.text_input]  # the password is gone from the form
     with clean_db.connect() as conn:
         assert conn.scalar(text("SELECT role FROM users WHERE email = 'new.rep@example.com'")) == "rep"
 
@@ -39,6 +41,16 @@ def test_admin_changes_a_role_and_deactivates_a_user(clean_db, people, app_as):
             "manager",
             False,
         )
+
+
+def test_a_password_reset_empties_the_password_field(clean_db, people, app_as):
+    at = app_as(people["ana"], "pages/users.py")
+    at.selectbox(key="mu_user").set_value(people["sam"].id).run()
+    at.text_input(key="mu_password_v0").input("a-new-long-password")
+    at.button(key="mu_password_submit_0").click().run()
+    assert [s.value for s in at.success] == ["Password reset."]
+    assert at.text_input(key="mu_password_v1").value == ""
+    assert "a-new-long-password" not in [t.value for t in at.text_input]
 
 
 def test_non_admin_opening_the_users_script_is_refused(clean_db, people):
