@@ -1,10 +1,14 @@
 """Read-only access to the serving warehouse (DuckDB).
 
-DuckDB allows one writer process or many readers per file, never both, so the ETL publishes a
-complete new file with ``os.replace`` and readers never hold it open: this process keeps one
-in-memory DuckDB connection and, per query, on a per-thread cursor, ATTACHes the current serving
-file READ_ONLY under a unique alias, runs the query and DETACHes. A reader therefore always sees a
-complete warehouse (the old one or the new one) and never blocks the ETL.
+DuckDB allows one writer process or many readers per file, never both. The ETL keeps two data files
+and ``WAREHOUSE_PATH`` is a symlink to the current one; it patches the other one (the standby) and then
+flips the symlink. Readers never hold a file open: this process keeps one in-memory DuckDB connection
+and, per query, on a per-thread cursor, resolves the symlink, ATTACHes that data file READ_ONLY under a
+unique alias, runs the query and DETACHes. A reader that resolved the symlink just before a flip and
+finds the file locked by the ETL resolves again (the symlink then names the new current file). A reader
+therefore always sees a complete warehouse (the old one or the new one) and never blocks the ETL: the
+ETL only writes a file no reader has attached (DuckDB's file lock across processes; ``writing`` below
+inside this process).
 
 Queries name tables unqualified (``SELECT * FROM opportunities``); they resolve inside the
 attached file because the cursor ``USE``s it.
@@ -12,8 +16,11 @@ attached file because the cursor ``USE``s it.
 
 from __future__ import annotations
 
+import collections
 import itertools
+import os
 import threading
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
@@ -28,6 +35,11 @@ from core.settings import get_settings
 _lock = threading.Lock()
 _root: duckdb.DuckDBPyConnection | None = None
 _aliases = itertools.count()
+# Which data files this process's readers have attached, and which the ETL in this process is writing.
+_files = threading.Condition()
+_readers: collections.Counter[str] = collections.Counter()
+_writing: set[str] = set()
+LOCK_RETRIES = 200  # a locked file means the ETL flipped the symlink a moment ago: resolve again
 
 
 class WarehouseMissing(RuntimeError):
@@ -52,6 +64,52 @@ def warehouse_file(path: Path | None = None) -> Path:
     return Path(path) if path is not None else get_settings().warehouse_path
 
 
+def _enter_reader(file: Path) -> str:
+    """Resolve the serving path to its data file and count this reader on it (never on a file being written)."""
+    while True:
+        with _files:
+            real = os.path.realpath(file)
+            if real not in _writing:
+                _readers[real] += 1
+                return real
+            _files.wait(0.01)  # the symlink is about to name another file (or already does)
+
+
+def _leave_reader(real: str) -> None:
+    with _files:
+        _readers[real] -= 1
+        if _readers[real] <= 0:
+            del _readers[real]
+        _files.notify_all()
+
+
+@contextmanager
+def writing(real: Path, timeout: float) -> Iterator[bool]:
+    """For the ETL: mark data file ``real`` as being written once no reader of this process has it attached.
+
+    Yields False (and marks nothing) when readers still hold it after ``timeout`` seconds.
+    """
+    key = os.path.realpath(real)
+    deadline = time.monotonic() + timeout
+    with _files:
+        while _readers[key] > 0 and time.monotonic() < deadline:
+            _files.wait(0.01)
+        free = _readers[key] <= 0
+        if free:
+            _writing.add(key)
+    try:
+        yield free
+    finally:
+        if free:
+            with _files:
+                _writing.discard(key)
+                _files.notify_all()
+
+
+def _is_lock_conflict(exc: duckdb.Error) -> bool:
+    return "lock" in str(exc).lower()
+
+
 @contextmanager
 def warehouse_cursor(path: Path | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
     """A cursor on which the current serving file is attached read-only and selected."""
@@ -60,9 +118,20 @@ def warehouse_cursor(path: Path | None = None) -> Iterator[duckdb.DuckDBPyConnec
         raise WarehouseMissing(file)
     cursor = _root_connection().cursor()
     alias = f"wh_{next(_aliases)}"
-    escaped = str(file).replace("'", "''")
+    real = ""
     try:
-        cursor.execute(f"ATTACH '{escaped}' AS {alias} (READ_ONLY)")
+        for attempt in range(LOCK_RETRIES):
+            real = _enter_reader(file)
+            escaped = real.replace("'", "''")
+            try:
+                cursor.execute(f"ATTACH '{escaped}' AS {alias} (READ_ONLY)")
+                break
+            except duckdb.IOException as exc:
+                _leave_reader(real)
+                real = ""
+                if not _is_lock_conflict(exc) or attempt == LOCK_RETRIES - 1:
+                    raise
+                time.sleep(0.005)
         cursor.execute(f"USE {alias}")
         yield cursor
     finally:
@@ -71,6 +140,8 @@ def warehouse_cursor(path: Path | None = None) -> Iterator[duckdb.DuckDBPyConnec
             cursor.execute(f"DETACH DATABASE IF EXISTS {alias}")
         finally:
             cursor.close()
+            if real:
+                _leave_reader(real)
 
 
 def read_frame(

@@ -9,6 +9,7 @@ watermark; re-extracting an already-published change is harmless (de-duplication
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import shutil
@@ -20,6 +21,7 @@ from pathlib import Path
 import duckdb
 from sqlalchemy.engine import make_url
 
+from core import warehouse
 from core.db import database_url, libpq_url
 from core.errors import ConfigError
 from core.logging import current_context, log_context, new_id
@@ -29,13 +31,9 @@ from etl import extract, lock, publish, runlog
 from etl.checks import DataCheckFailed, run_checks
 from etl.metrics import write_metrics
 from etl.specs import TABLES, spec_fingerprint
-from etl.transform import MARTS, build_marts, create_staging_views, models_fingerprint, patch_marts
+from etl.transform import MARTS, build_marts, create_staging_views, models_fingerprint, patch_marts, touch_marts
 
 log = logging.getLogger(__name__)
-
-# Incremental runs patch a copy of the served file; every MAX_PATCHES runs the marts are rebuilt whole,
-# which also compacts the file (patching leaves freed blocks behind).
-MAX_PATCHES = 48
 
 # Largest tables first so the extraction workers finish together.
 EXTRACT_ORDER = ("leads", "opportunity_stage_history", "opportunities", "accounts")
@@ -77,8 +75,16 @@ def _pause_for_tests(phase: str) -> None:
         time.sleep(600)
 
 
-def _connect_duckdb() -> duckdb.DuckDBPyConnection:
+# DuckDB's buffer pool for a refresh: tables stream from Arrow batches into the files and the marts are SQL,
+# so everything larger spills to the temp directory instead of growing the process (default: 80 % of RAM).
+MEMORY_LIMIT = "640MB"
+
+
+def _connect_duckdb(temp_dir: Path | None = None) -> duckdb.DuckDBPyConnection:
     duck = duckdb.connect(":memory:")
+    duck.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
+    if temp_dir is not None:
+        duck.execute(f"SET temp_directory = '{str(temp_dir).replace(chr(39), chr(39) * 2)}'")
     duck.execute("SET TimeZone = 'UTC'")
     duck.execute("SET preserve_insertion_order = false")
     duck.execute("SET enable_progress_bar = false")
@@ -135,7 +141,7 @@ def _refresh(run_id: str, *, full: bool, url: str | None, warehouse_path: Path |
         raise
     try:
         with lock.refresh_lock(conn):
-            publish.remove_stale_temp_files(serving, work)
+            publish.remove_stale_temp_files(serving, work, *publish.data_files(serving))
             run = runlog.Run(run_id=run_id, mode="full" if full else "incremental", started_at=_now())
             began = time.perf_counter()
             try:
@@ -172,108 +178,141 @@ def _refresh_locked(
     began: float,
 ) -> RefreshResult:
     fingerprint = f"{spec_fingerprint()}-{models_fingerprint()}"
-    pub_tmp = publish.temp_path(serving)
     work_tmp = publish.temp_path(work)
-    duck = _connect_duckdb()
-    try:
-        state = None
-        if work.exists():
-            try:
-                _attach(duck, work, "work")
-                state = runlog.read_state(duck, "work")
-                runlog.create_runs_table(duck, "memory.main.etl_runs_previous")
-                if runlog.has_table(duck, "work", "etl_runs"):
-                    duck.execute("INSERT INTO etl_runs_previous SELECT * FROM work.main.etl_runs")
-            except duckdb.Error as exc:
-                log.warning("ignoring unreadable ETL work file %s (%s); doing a full refresh", work, exc)
-                state = None
-        runlog.create_runs_table(duck, "memory.main.etl_runs_previous")
-        incremental = not full and state is not None and state.source == source and state.fingerprint == fingerprint
-        run.mode = "incremental" if incremental else "full"
-        if not incremental:
-            if "work" in _attached(duck):
-                duck.execute("DETACH work")
-            publish.discard(work_tmp)
-            _attach(duck, work_tmp, "work")
-
-        watermark = lock.safe_watermark(conn)
-        jobs_order = sorted(TABLES, key=lambda s: EXTRACT_ORDER.index(s.name) if s.name in EXTRACT_ORDER else 99)
-        with extract.snapshot_connections(pg_url, workers) as (snapshot, conns):
-            extract.check_drift(conns[0], TABLES)
-            _pause_for_tests("extract")
+    publish.adopt_plain_file(serving)
+    current = publish.current_file(serving)
+    standby = publish.standby_file(serving, current)
+    pub_tmp = publish.temp_path(standby)
+    duck = _connect_duckdb(serving.with_name(f"{serving.stem}.etl-spill"))
+    with contextlib.ExitStack() as held:
+        try:
+            state = None
+            if work.exists():
+                try:
+                    _attach(duck, work, "work")
+                    state = runlog.read_state(duck, "work")
+                    runlog.create_runs_table(duck, "memory.main.etl_runs_previous")
+                    if runlog.has_table(duck, "work", "etl_runs"):
+                        duck.execute("INSERT INTO etl_runs_previous SELECT * FROM work.main.etl_runs")
+                except duckdb.Error as exc:
+                    log.warning("ignoring unreadable ETL work file %s (%s); doing a full refresh", work, exc)
+                    state = None
+            runlog.create_runs_table(duck, "memory.main.etl_runs_previous")
+            incremental = (
+                not full
+                and state is not None
+                and state.source == source
+                and state.fingerprint == fingerprint
+                and current is not None
+            )
+            standby_state = None
             if incremental:
-                assert state is not None
-                since = state.watermark
-                jobs = [(s, f"memory.main.delta_{s.name}") for s in jobs_order]
-                run.rows_extracted = extract.copy_tables_parallel(conns, duck, jobs, since)
-                run.rows_extracted["deleted"] = extract.copy_tombstones(conns[0], duck, "memory.main.tombstones", since)
+                assert current is not None
+                standby_state = _open_standby(duck, held, current, standby, source, fingerprint)
+                incremental = standby_state is not None
+            run.mode = "incremental" if incremental else "full"
+            if not incremental:
+                if "work" in _attached(duck):
+                    duck.execute("DETACH work")
+                publish.discard(work_tmp)
+                _attach(duck, work_tmp, "work")
+
+            watermark = lock.safe_watermark(conn)
+            jobs_order = sorted(TABLES, key=lambda s: EXTRACT_ORDER.index(s.name) if s.name in EXTRACT_ORDER else 99)
+            with extract.snapshot_connections(pg_url, workers) as (snapshot, conns):
+                extract.check_drift(conns[0], TABLES)
+                _pause_for_tests("extract")
+                if incremental:
+                    assert state is not None and standby_state is not None
+                    # the standby missed the previous run's changes: read everything since the older watermark
+                    since = min(state.watermark, standby_state.watermark)
+                    jobs = [(s, f"memory.main.delta_{s.name}") for s in jobs_order]
+                    run.rows_extracted = extract.copy_tables_parallel(conns, duck, jobs, since)
+                    run.rows_extracted["deleted"] = extract.copy_tombstones(
+                        conns[0], duck, "memory.main.tombstones", since
+                    )
+                else:
+                    jobs = [(s, f"work.main.{s.raw_table}") for s in jobs_order]
+                    run.rows_extracted = extract.copy_tables_parallel(conns, duck, jobs, None)
+            run.rows_extracted = {s.name: run.rows_extracted.get(s.name, 0) for s in TABLES} | (
+                {"deleted": run.rows_extracted["deleted"]} if incremental else {}
+            )
+            run.source_snapshot_at = snapshot.taken_at
+
+            log.info(
+                "extracted at %.2f s (cpu %.2f s): %s",
+                time.perf_counter() - began,
+                time.process_time(),
+                run.rows_extracted,
+            )
+            create_staging_views(duck, merged=incremental)
+            _pause_for_tests("transform")
+            new_state = runlog.State(
+                watermark=watermark,
+                source=source,
+                fingerprint=fingerprint,
+                patches=standby_state.patches + 1 if incremental and standby_state is not None else 0,
+            )
+            if incremental:
+                # one transaction on the standby: a run killed before COMMIT leaves it as it was
+                duck.execute("BEGIN TRANSACTION")
+                unchanged = not any(run.rows_extracted.values()) and not _new_day(duck, snapshot.taken_at)
+                if unchanged:  # only the clock-dependent columns move; the checked rows stay as they were
+                    run.rows_in_marts = touch_marts(duck, as_of=snapshot.taken_at, target="pub")
+                else:
+                    run.rows_in_marts = patch_marts(duck, as_of=snapshot.taken_at, target="pub")
             else:
-                jobs = [(s, f"work.main.{s.raw_table}") for s in jobs_order]
-                run.rows_extracted = extract.copy_tables_parallel(conns, duck, jobs, None)
-        run.rows_extracted = {s.name: run.rows_extracted.get(s.name, 0) for s in TABLES} | (
-            {"deleted": run.rows_extracted["deleted"]} if incremental else {}
-        )
-        run.source_snapshot_at = snapshot.taken_at
+                unchanged = False
+                publish.discard(pub_tmp)
+                _attach(duck, pub_tmp, "pub")
+                run.rows_in_marts = build_marts(duck, as_of=snapshot.taken_at, target="pub")
+            log.info("marts built at %.2f s (cpu %.2f s)", time.perf_counter() - began, time.process_time())
+            failures = [] if unchanged else run_checks(duck, scoped=incremental)
+            log.info("checks done at %.2f s (cpu %.2f s)", time.perf_counter() - began, time.process_time())
+            if failures:
+                raise DataCheckFailed(failures)
+            run.status = "success"
+            run.finished_at = _now()
+            run.duration_seconds = round(time.perf_counter() - began, 3)
+            runlog.create_runs_table(duck, "pub.main.etl_runs")
+            duck.execute(
+                "INSERT INTO pub.main.etl_runs SELECT * FROM etl_runs_previous "
+                "WHERE run_id NOT IN (SELECT run_id FROM pub.main.etl_runs)"
+            )
+            runlog.insert_run(duck, "pub", run)
+            runlog.write_state(duck, "pub", new_state)
+            if incremental:
+                _pause_for_tests("patch")
+                duck.execute("COMMIT")
+            duck.execute("CHECKPOINT pub")
+            duck.execute("USE memory")
+            duck.execute("DETACH pub")
+            held.close()  # readers of this process may attach it again
+            _pause_for_tests("publish")
+            if not incremental:
+                publish.replace_file(pub_tmp, standby)
+            publish.point_to(serving, standby)
+            log.info("published at %.2f s (cpu %.2f s)", time.perf_counter() - began, time.process_time())
+            _pause_for_tests("promote")
 
-        log.info(
-            "extracted at %.2f s (cpu %.2f s): %s", time.perf_counter() - began, time.process_time(), run.rows_extracted
-        )
-        create_staging_views(duck, merged=incremental)
-        _pause_for_tests("transform")
-        publish.discard(pub_tmp)
-        patched = (
-            incremental and state is not None and state.patches < MAX_PATCHES and _served_file_is_current(duck, serving)
-        )
-        if patched:
-            shutil.copyfile(serving, pub_tmp)  # the served file is immutable: copying it is safe
-            log.info("patching a copy of the served file with this run's changes")
-            _attach(duck, pub_tmp, "pub")
-            run.rows_in_marts = patch_marts(duck, as_of=snapshot.taken_at, target="pub")
-        else:
-            _attach(duck, pub_tmp, "pub")
-            run.rows_in_marts = build_marts(duck, as_of=snapshot.taken_at, target="pub")
-        log.info("marts built at %.2f s (cpu %.2f s)", time.perf_counter() - began, time.process_time())
-        failures = run_checks(duck, scoped=patched)
-        log.info("checks done at %.2f s (cpu %.2f s)", time.perf_counter() - began, time.process_time())
-        if failures:
-            raise DataCheckFailed(failures)
-        run.status = "success"
-        run.finished_at = _now()
-        run.duration_seconds = round(time.perf_counter() - began, 3)
-        duck.execute("DROP TABLE IF EXISTS pub.main.etl_runs")
-        runlog.create_runs_table(duck, "pub.main.etl_runs")
-        duck.execute("INSERT INTO pub.main.etl_runs SELECT * FROM etl_runs_previous")
-        runlog.insert_run(duck, "pub", run)
-        duck.execute("CHECKPOINT pub")
-        duck.execute("USE memory")
-        duck.execute("DETACH pub")
-        _pause_for_tests("publish")
-        publish.replace_file(pub_tmp, serving)
-        log.info("published at %.2f s (cpu %.2f s)", time.perf_counter() - began, time.process_time())
-        _pause_for_tests("promote")
-
-        new_state = runlog.State(
-            watermark=watermark,
-            source=source,
-            fingerprint=fingerprint,
-            patches=state.patches + 1 if patched and state is not None else 0,
-        )
-        if incremental:
-            _apply_changes(duck, new_state, run)
-        else:
-            runlog.write_state(duck, "work", new_state)
-            runlog.create_runs_table(duck, "work.main.etl_runs")
-            duck.execute("INSERT INTO work.main.etl_runs SELECT * FROM etl_runs_previous")
-            runlog.insert_run(duck, "work", run)
-            duck.execute("CHECKPOINT work")
-            duck.execute("DETACH work")
-            publish.replace_file(work_tmp, work)
-    except BaseException:
+            if incremental:
+                _apply_changes(duck, new_state, run)
+            else:
+                runlog.write_state(duck, "work", new_state)
+                runlog.create_runs_table(duck, "work.main.etl_runs")
+                duck.execute("INSERT INTO work.main.etl_runs SELECT * FROM etl_runs_previous")
+                runlog.insert_run(duck, "work", run)
+                duck.execute("CHECKPOINT work")
+                duck.execute("DETACH work")
+                publish.replace_file(work_tmp, work)
+        except BaseException:
+            with contextlib.suppress(duckdb.Error):
+                duck.execute("ROLLBACK")
+            duck.close()
+            publish.discard(pub_tmp)
+            publish.discard(work_tmp)
+            raise
         duck.close()
-        publish.discard(pub_tmp)
-        publish.discard(work_tmp)
-        raise
-    duck.close()
     return RefreshResult(
         run_id=run.run_id,
         mode=run.mode,
@@ -284,32 +323,75 @@ def _refresh_locked(
     )
 
 
-def _served_file_is_current(duck: duckdb.DuckDBPyConnection, serving: Path) -> bool:
-    """Whether the served file holds every mart and was published by the work state's run or a later one.
+# How long an incremental run waits for readers of the standby file to finish their query before it
+# gives up on patching it in place and replaces it with a copy of the current file instead.
+DRAIN_SECONDS = 5.0
 
-    Later happens when a run was killed between its publish and its promotion: patching that file with
-    the changes since the (older) work watermark is still exact, since those changes include its own.
+
+def _open_standby(
+    duck: duckdb.DuckDBPyConnection,
+    held: contextlib.ExitStack,
+    current: Path,
+    standby: Path,
+    source: str,
+    fingerprint: str,
+) -> runlog.State | None:
+    """Attach the standby data file read-write as ``pub``, made current-compatible; return its state.
+
+    The standby normally missed only the previous run's changes and is patched in place. When it is missing,
+    holds no state, was built for other models or another database, or readers hold it longer than
+    DRAIN_SECONDS (a notebook), it is replaced by a copy of the current file (cost: one file copy).
+    Returns None when even the current file holds no state (a full refresh is needed).
     """
-    if not serving.exists():
-        return False
-    try:
-        _attach(duck, serving, "served", read_only=True)
-    except duckdb.Error:
-        return False
-    try:
-        tables = {
-            r[0]
-            for r in duck.execute("SELECT table_name FROM duckdb_tables() WHERE database_name = 'served'").fetchall()
-        }
-        if not {*MARTS, "etl_runs"} <= tables:
-            return False
-        served_at, work_at = duck.execute(
-            "SELECT (SELECT max(started_at) FROM served.main.etl_runs WHERE status = 'success'), "
-            "(SELECT max(started_at) FROM memory.main.etl_runs_previous WHERE status = 'success')"
-        ).fetchall()[0]
-        return served_at is not None and work_at is not None and served_at >= work_at
-    finally:
-        duck.execute("DETACH served")
+    state = None
+    if standby.exists() and held.enter_context(warehouse.writing(standby, DRAIN_SECONDS)):
+        deadline = time.monotonic() + DRAIN_SECONDS
+        while True:
+            try:
+                _attach(duck, standby, "pub")
+                state = runlog.read_state(duck, "pub")
+                break
+            except duckdb.IOException as exc:
+                if "lock" not in str(exc).lower() or time.monotonic() > deadline:
+                    log.warning("cannot patch %s in place (%s); copying the current file", standby.name, exc)
+                    break
+                time.sleep(0.02)
+            except duckdb.Error as exc:
+                log.warning("cannot read %s (%s); copying the current file", standby.name, exc)
+                break
+        if state is not None and (state.source != source or state.fingerprint != fingerprint):
+            state = None
+        if state is not None and not {*MARTS, "etl_runs"} <= _tables(duck, "pub"):
+            state = None
+    if state is not None:
+        return state
+    if "pub" in _attached(duck):
+        duck.execute("DETACH pub")
+    tmp = publish.temp_path(standby)
+    shutil.copyfile(current, tmp)  # the current file is never written while it is current: copying is safe
+    publish.replace_file(tmp, standby)
+    log.info("seeded %s from a copy of %s", standby.name, current.name)
+    held.enter_context(warehouse.writing(standby, 0))  # a fresh inode: no reader of this process holds it
+    _attach(duck, standby, "pub")
+    state = runlog.read_state(duck, "pub")
+    if state is None or state.source != source or state.fingerprint != fingerprint:
+        duck.execute("DETACH pub")
+        return None
+    return state
+
+
+def _tables(duck: duckdb.DuckDBPyConnection, db: str) -> set[str]:
+    return {
+        r[0] for r in duck.execute("SELECT table_name FROM duckdb_tables() WHERE database_name = ?", [db]).fetchall()
+    }
+
+
+def _new_day(duck: duckdb.DuckDBPyConnection, as_of: datetime) -> bool:
+    """Whether the standby's last successful run was on an earlier UTC day (pipeline_daily gains a day)."""
+    previous = duck.execute(
+        "SELECT max(source_snapshot_at) FROM pub.main.etl_runs WHERE status = 'success'"
+    ).fetchall()[0][0]
+    return previous is None or previous.astimezone(UTC).date() != as_of.astimezone(UTC).date()
 
 
 def _attached(duck: duckdb.DuckDBPyConnection) -> set[str]:
@@ -321,6 +403,8 @@ def _apply_changes(duck: duckdb.DuckDBPyConnection, state: runlog.State, run: ru
     duck.execute("BEGIN TRANSACTION")
     try:
         for spec in TABLES:
+            if not run.rows_extracted.get(spec.name) and not run.rows_extracted.get("deleted"):
+                continue  # untouched tables stay untouched (their blocks are not rewritten)
             raw, key = f"work.main.{spec.raw_table}", spec.primary_key
             duck.execute(
                 f"DELETE FROM {raw} WHERE {key} IN (SELECT {key} FROM memory.main.delta_{spec.name} UNION ALL "

@@ -103,6 +103,7 @@ def build_marts(duck: duckdb.DuckDBPyConnection, *, as_of: datetime, target: str
     duck.execute(f"SET search_path = '{target}.main,temp.main,memory.main'")
     counts: dict[str, int] = {}
     for model in MODELS:
+        wall, cpu = time.perf_counter(), time.process_time()
         sql = model_sql(model.name)
         if model.name == "pipeline_daily":
             duck.execute(_INTERVALS_VIEW.format(target=target))
@@ -111,6 +112,13 @@ def build_marts(duck: duckdb.DuckDBPyConnection, *, as_of: datetime, target: str
             counts[model.name] = duck.execute(f"SELECT count(*) FROM {target}.main.{model.name}").fetchall()[0][0]
         else:
             duck.execute(f"CREATE OR REPLACE TEMP TABLE {model.name} AS {sql}")
+        log.info(
+            "model %s built in %.2f s (cpu %.2f s)",
+            model.name,
+            time.perf_counter() - wall,
+            time.process_time() - cpu,
+            extra={"model": model.name},
+        )
     return counts
 
 
@@ -119,26 +127,28 @@ _INTERVALS_VIEW = (
 )
 
 
-_APPLY_PIPELINE_CHANGE = """
-CREATE OR REPLACE TABLE {target}.main.pipeline_daily AS
-SELECT * FROM (
-    SELECT
-        coalesce(p.snapshot_on, c.snapshot_on) AS snapshot_on,
-        coalesce(p.stage, c.stage) AS stage,
-        coalesce(p.owner_id, c.owner_id) AS owner_id,
-        coalesce(p.team_id, c.team_id) AS team_id,
-        coalesce(p.territory_id, c.territory_id) AS territory_id,
-        CAST(coalesce(p.count_open, 0) + coalesce(c.count_open, 0) AS BIGINT) AS count_open,
-        CAST(coalesce(p.amount, 0) + coalesce(c.amount, 0) AS DECIMAL(18, 2)) AS amount,
-        CAST(coalesce(p.weighted_amount, 0) + coalesce(c.weighted_amount, 0) AS DECIMAL(18, 2)) AS weighted_amount
-    FROM {target}.main.pipeline_daily AS p
-    FULL OUTER JOIN pipeline_change AS c
-        ON p.snapshot_on = c.snapshot_on AND p.stage = c.stage
-        AND p.owner_id IS NOT DISTINCT FROM c.owner_id AND p.team_id IS NOT DISTINCT FROM c.team_id
-        AND p.territory_id IS NOT DISTINCT FROM c.territory_id
+_PIPELINE_KEYS = (
+    "p.snapshot_on = c.snapshot_on AND p.stage = c.stage AND p.owner_id IS NOT DISTINCT FROM c.owner_id "
+    "AND p.team_id IS NOT DISTINCT FROM c.team_id AND p.territory_id IS NOT DISTINCT FROM c.territory_id"
 )
-WHERE count_open > 0
-"""
+# The rows of pipeline_daily the change touches, with the change added (only those rows are rewritten).
+_MERGE_PIPELINE_CHANGE = (
+    """
+CREATE OR REPLACE TEMP TABLE pipeline_merged AS
+SELECT
+    c.snapshot_on, c.stage, c.owner_id, c.team_id, c.territory_id,
+    CAST(coalesce(p.count_open, 0) + c.count_open AS BIGINT) AS count_open,
+    CAST(coalesce(p.amount, 0) + c.amount AS DECIMAL(18, 2)) AS amount,
+    CAST(coalesce(p.weighted_amount, 0) + c.weighted_amount AS DECIMAL(18, 2)) AS weighted_amount
+FROM pipeline_change AS c
+LEFT JOIN {target}.main.pipeline_daily AS p ON """
+    + _PIPELINE_KEYS
+)
+
+_DELETE_PIPELINE_CHANGE = (
+    "DELETE FROM {target}.main.pipeline_daily AS p USING pipeline_change AS c WHERE " + _PIPELINE_KEYS
+)
+_INSERT_PIPELINE_CHANGE = "INSERT INTO {target}.main.pipeline_daily SELECT * FROM pipeline_merged WHERE count_open > 0"
 
 
 def _run(duck: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> None:
@@ -166,8 +176,33 @@ def _ids(table: str) -> str:
     )
 
 
+_REFRESH_CLOCK_COLUMNS = (
+    "UPDATE {target}.main.opportunities SET "
+    "days_in_stage = epoch(getvariable('as_of') - stage_entered_at) / 86400.0, "
+    "days_open = epoch(getvariable('as_of') - created_at) / 86400.0 WHERE is_open"
+)
+
+
+def touch_marts(duck: duckdb.DuckDBPyConnection, *, as_of: datetime, target: str = "pub") -> dict[str, int]:
+    """Nothing changed since the file's last run: move only the open deals' clock-dependent columns."""
+    _run(duck, "SET VARIABLE as_of = CAST(? AS TIMESTAMPTZ)", [as_of])
+    _run(duck, _REFRESH_CLOCK_COLUMNS.format(target=target))
+    return {mart: duck.execute(f"SELECT count(*) FROM {target}.main.{mart}").fetchall()[0][0] for mart in MARTS}
+
+
+DIMENSION_SOURCES = ("users", "teams", "territories", "quotas")
+
+
+def _any_changed(duck: duckdb.DuckDBPyConnection, tables: tuple[str, ...]) -> bool:
+    """Whether this run read a changed or deleted row of any of ``tables``."""
+    parts = [f"(SELECT count(*) FROM memory.main.delta_{t})" for t in tables]
+    names = ", ".join(f"'{t}'" for t in tables)
+    parts.append(f"(SELECT count(*) FROM memory.main.tombstones WHERE table_name IN ({names}))")
+    return bool(duck.execute("SELECT " + " + ".join(parts)).fetchall()[0][0])
+
+
 def patch_marts(duck: duckdb.DuckDBPyConnection, *, as_of: datetime, target: str = "pub") -> dict[str, int]:
-    """Bring a copy of the previous serving file up to date: recompute only what this run's changes touch.
+    """Bring the standby data file up to date in place: recompute only what the changes since its run touch.
 
     Row-level marts (leads, opportunities, stage_changes, opportunity_history) get their affected keys
     deleted and re-inserted from the merged staging views: a lead is affected when it changed or its owner,
@@ -209,10 +244,12 @@ def patch_marts(duck: duckdb.DuckDBPyConnection, *, as_of: datetime, target: str
         + _ids("opportunities")
         + " UNION SELECT opportunity_id FROM memory.main.delta_opportunity_stage_history"
         # a history row moved to another deal also leaves its previous deal
-        " UNION SELECT h.opportunity_id FROM work.main.raw_opportunity_stage_history AS h"
-        " WHERE h.id IN (SELECT id FROM memory.main.delta_opportunity_stage_history)"
-        " UNION SELECT h.opportunity_id FROM work.main.raw_opportunity_stage_history AS h"
-        " JOIN memory.main.tombstones AS t ON t.record_id = h.id AND t.table_name = 'opportunity_stage_history'"
+        # (as the file being patched has it: the work file may already be a run ahead)
+        f" UNION SELECT h.opportunity_id FROM {target}.main.stage_changes AS h"
+        " WHERE h.stage_change_id IN (SELECT id FROM memory.main.delta_opportunity_stage_history)"
+        f" UNION SELECT h.opportunity_id FROM {target}.main.stage_changes AS h"
+        " JOIN memory.main.tombstones AS t ON t.record_id = h.stage_change_id"
+        " AND t.table_name = 'opportunity_stage_history'"
         " UNION SELECT id FROM memory.main.stg_opportunities WHERE lead_id IN (SELECT id FROM affected_leads)"
         f" OR account_id IN ({_ids('accounts')})" + (by_dims.format(t="opportunities") if dims_changed else ""),
     )
@@ -247,12 +284,7 @@ def patch_marts(duck: duckdb.DuckDBPyConnection, *, as_of: datetime, target: str
         _run(duck, f"INSERT INTO {target}.main.{mart} BY NAME {model_sql(mart)}")
     _unshadow(duck, "opportunities", "opportunity_stage_history")
 
-    _run(
-        duck,
-        f"UPDATE {target}.main.opportunities SET "
-        "days_in_stage = epoch(getvariable('as_of') - stage_entered_at) / 86400.0, "
-        "days_open = epoch(getvariable('as_of') - created_at) / 86400.0 WHERE is_open",
-    )
+    _run(duck, _REFRESH_CLOCK_COLUMNS.format(target=target))
     if same_day:  # add the change: new intervals of the touched deals at +1, their previous ones at -1
         _run(
             duck,
@@ -262,10 +294,12 @@ def patch_marts(duck: duckdb.DuckDBPyConnection, *, as_of: datetime, target: str
             "UNION ALL SELECT *, -1 AS weight FROM previous_intervals",
         )
         _run(duck, f"CREATE OR REPLACE TEMP TABLE pipeline_change AS {model_sql('pipeline_daily')}")
-        _run(duck, _APPLY_PIPELINE_CHANGE.format(target=target))
+        for step in (_MERGE_PIPELINE_CHANGE, _DELETE_PIPELINE_CHANGE, _INSERT_PIPELINE_CHANGE):
+            _run(duck, step.format(target=target))
     else:  # a new day: every open deal extends by a day, rebuild
         _run(duck, _INTERVALS_VIEW.format(target=target))
         _run(duck, f"CREATE OR REPLACE TABLE {target}.main.pipeline_daily AS {model_sql('pipeline_daily')}")
-    for mart in ("users", "teams", "territories", "quotas"):
-        _run(duck, f"CREATE OR REPLACE TABLE {target}.main.{mart} AS {model_sql(mart)}")
+    if _any_changed(duck, DIMENSION_SOURCES):  # small marts: rebuilt whole, but only when their sources changed
+        for mart in ("users", "teams", "territories", "quotas"):
+            _run(duck, f"CREATE OR REPLACE TABLE {target}.main.{mart} AS {model_sql(mart)}")
     return {mart: duck.execute(f"SELECT count(*) FROM {target}.main.{mart}").fetchall()[0][0] for mart in MARTS}

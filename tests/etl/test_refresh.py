@@ -60,7 +60,11 @@ def test_full_refresh_publishes_every_mart_with_the_contract_columns(crm_data, d
     assert result.rows_extracted["leads"] == 3
     for table, expected in CONTRACT_COLUMNS.items():
         assert columns(warehouse_path, table) == [c.strip() for c in expected.split(",")], table
-    assert {r[0] for r in query(warehouse_path, "SELECT table_name FROM duckdb_tables()")} == {*MARTS, "etl_runs"}
+    assert {r[0] for r in query(warehouse_path, "SELECT table_name FROM duckdb_tables()")} == {
+        *MARTS,
+        "etl_runs",
+        "etl_state",
+    }
 
 
 def test_leads_mart_has_one_row_per_lead_with_names_and_conversion(crm_data, database_url, warehouse_path):
@@ -241,23 +245,32 @@ def test_run_log_and_metrics_describe_each_run(crm_data, database_url, warehouse
     assert as_of.value == pytest.approx(result.source_snapshot_at.timestamp())
 
 
-def test_marts_are_rebuilt_whole_after_max_patches_incremental_runs(
-    crm_data, database_url, warehouse_path, monkeypatch, caplog
-):
-    import etl.refresh as refresh_module
-
-    monkeypatch.setattr(refresh_module, "MAX_PATCHES", 1)
+def test_refreshes_alternate_between_two_data_files_behind_the_serving_symlink(crm_data, database_url, warehouse_path):
     refresh(full=True, url=database_url, warehouse_path=warehouse_path)
-    caplog.set_level("INFO", logger="etl.refresh")
-    patched = []
-    for title in ("CEO", "CFO"):
-        caplog.clear()
+    served = []
+    for title in ("CEO", "CFO", "COO"):
         sql(crm_data, f"UPDATE leads SET title = '{title}' WHERE id = '{LEAD_1}'")
         assert refresh(url=database_url, warehouse_path=warehouse_path).mode == "incremental"
-        patched.append(any("patching" in r.message for r in caplog.records))
+        served.append(warehouse_path.readlink().name)
+        assert query(warehouse_path, f"SELECT title FROM leads WHERE lead_id = '{LEAD_1}'") == [(title,)]
 
-    assert patched == [True, False]
-    assert query(warehouse_path, f"SELECT title FROM leads WHERE lead_id = '{LEAD_1}'") == [("CFO",)]
+    assert served == ["warehouse.a.duckdb", "warehouse.b.duckdb", "warehouse.a.duckdb"]
+    # each data file carries every run, including those published in the other one
+    assert query(warehouse_path, "SELECT count(*) FROM etl_runs WHERE status = 'success'") == [(4,)]
+
+
+def test_a_plain_served_file_from_before_is_adopted_without_a_full_refresh(crm_data, database_url, warehouse_path):
+    refresh(full=True, url=database_url, warehouse_path=warehouse_path)
+    plain = warehouse_path.read_bytes()
+    current = warehouse_path.resolve()
+    warehouse_path.unlink()
+    warehouse_path.write_bytes(plain)  # the layout of earlier versions: one plain served file
+    current.unlink()
+    sql(crm_data, f"UPDATE leads SET title = 'CEO' WHERE id = '{LEAD_1}'")
+
+    assert refresh(url=database_url, warehouse_path=warehouse_path).mode == "incremental"
+    assert warehouse_path.is_symlink()
+    assert query(warehouse_path, f"SELECT title FROM leads WHERE lead_id = '{LEAD_1}'") == [("CEO",)]
 
 
 def test_numeric_values_arrive_exactly_through_the_scaled_integer_extraction(crm_data, database_url, warehouse_path):

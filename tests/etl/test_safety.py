@@ -59,12 +59,16 @@ def _start_paused_refresh(phase: str, marker: Path) -> subprocess.Popen:
     return proc
 
 
-@pytest.mark.parametrize("phase", ["extract", "publish", "promote"])
+@pytest.mark.parametrize("phase", ["extract", "transform", "patch", "publish", "promote"])
 def test_refresh_killed_mid_way_leaves_the_warehouse_and_the_next_refresh_catches_up(
     phase, crm_data, database_url, warehouse_path, tmp_path, capsys
 ):
     refresh(full=True, url=database_url, warehouse_path=warehouse_path)
+    refresh(url=database_url, warehouse_path=warehouse_path)  # both data files exist: the next run patches in place
+    sql(crm_data, f"UPDATE leads SET title = 'VP' WHERE id = '{LEAD_1}'")
+    refresh(url=database_url, warehouse_path=warehouse_path)  # the standby now misses this change
     served_before = warehouse_path.read_bytes()
+    served_file = warehouse_path.resolve()
     sql(crm_data, f"UPDATE leads SET title = 'Head of Sales' WHERE id = '{LEAD_1}'")
     sql(crm_data, "INSERT INTO leads (email, status) VALUES ('late@example.com', 'new')")
 
@@ -77,7 +81,9 @@ def test_refresh_killed_mid_way_leaves_the_warehouse_and_the_next_refresh_catche
 
     if phase == "promote":  # killed after the publish: the served file is the new, complete one
         assert query(warehouse_path, f"SELECT title FROM leads WHERE lead_id = '{LEAD_1}'") == [("Head of Sales",)]
-    else:
+        assert warehouse_path.resolve() != served_file
+    else:  # the served file is the same file, byte for byte
+        assert warehouse_path.resolve() == served_file
         assert warehouse_path.read_bytes() == served_before
     result = refresh(url=database_url, warehouse_path=warehouse_path)
 
@@ -153,6 +159,53 @@ def test_readers_in_a_loop_never_see_an_error_or_a_partial_warehouse(crm_data, d
     assert errors == []
     assert reads and max(reads) == 4
     assert query(warehouse_path, "SELECT count(*) FROM leads") == [(6,)]
+
+
+READER_SCRIPT = """
+import sys, time
+from core.warehouse import read_rows
+errors, reads, end = 0, 0, time.monotonic() + float(sys.argv[2])
+while time.monotonic() < end:
+    try:
+        (row,) = read_rows(
+            "SELECT (SELECT count(*) FROM leads), (SELECT CAST(rows_in_marts->>'leads' AS BIGINT) "
+            "FROM etl_runs ORDER BY finished_at DESC LIMIT 1)", path=sys.argv[1])
+        errors += row[0] != row[1]
+        reads += 1
+    except Exception as exc:
+        print("error", exc, flush=True)
+        errors += 1
+print("done", reads, errors, flush=True)
+"""
+
+
+def test_reader_processes_never_see_an_error_or_a_partial_warehouse_and_never_block_the_etl(
+    crm_data, database_url, warehouse_path
+):
+    refresh(full=True, url=database_url, warehouse_path=warehouse_path)
+    refresh(url=database_url, warehouse_path=warehouse_path)
+    readers = [
+        subprocess.Popen(
+            [sys.executable, "-c", READER_SCRIPT, str(warehouse_path), "12"],
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(2)
+    ]
+    time.sleep(2)  # the readers are reading
+    modes = []
+    for i in range(4):
+        sql(crm_data, f"INSERT INTO leads (email, status, owner_id) VALUES ('p{i}@example.com', 'new', '{REP}')")
+        modes.append(refresh(url=database_url, warehouse_path=warehouse_path).mode)
+    outputs = [proc.communicate(timeout=120)[0] for proc in readers]
+
+    assert modes == ["incremental"] * 4
+    for out in outputs:
+        assert out.splitlines()[-1].startswith("done") and out.splitlines()[-1].endswith(" 0"), out
+        assert int(out.split()[-2]) > 0, out
+    assert query(warehouse_path, "SELECT count(*) FROM leads") == [(7,)]
 
 
 def test_unreachable_postgresql_is_one_sentence_exit_2_and_a_failed_run(
