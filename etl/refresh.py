@@ -318,7 +318,9 @@ def _refresh_locked(
         mode=run.mode,
         rows_extracted=run.rows_extracted,
         rows_in_marts=run.rows_in_marts,
-        seconds=run.duration_seconds or 0.0,
+        # the whole run, publish and promotion included (etl_runs.duration_seconds stops before the publish:
+        # it is written into the published file)
+        seconds=round(time.perf_counter() - began, 3),
         source_snapshot_at=snapshot.taken_at,
     )
 

@@ -254,7 +254,7 @@ def test_refreshes_alternate_between_two_data_files_behind_the_serving_symlink(c
         served.append(warehouse_path.readlink().name)
         assert query(warehouse_path, f"SELECT title FROM leads WHERE lead_id = '{LEAD_1}'") == [(title,)]
 
-    assert served == ["warehouse.a.duckdb", "warehouse.b.duckdb", "warehouse.a.duckdb"]
+    assert served == ["warehouse.b.duckdb", "warehouse.a.duckdb", "warehouse.b.duckdb"]
     # each data file carries every run, including those published in the other one
     assert query(warehouse_path, "SELECT count(*) FROM etl_runs WHERE status = 'success'") == [(4,)]
 
