@@ -14,6 +14,16 @@ from models.domain import OPEN_STAGES
 CHANGE_CATEGORIES = ("new", "increased", "decreased", "won", "lost", "unchanged")
 
 
+def _open_pipeline_sql(segments: str, cond: str, *, weighted: bool = True) -> str:
+    """The open pipeline (deals open now: count, amount, amount × probability) grouped by ``segments``."""
+    weighted_sql = ", CAST(coalesce(sum(weighted_amount), 0) AS DOUBLE) AS weighted_amount" if weighted else ""
+    return f"""
+        SELECT {segments},
+               count(*) AS count_open, CAST(coalesce(sum(amount), 0) AS DOUBLE) AS amount{weighted_sql}
+        FROM opportunities WHERE is_open AND {cond} GROUP BY ALL
+    """
+
+
 def open_pipeline_by(dimension: str, filters: MetricFilter = ALL, *, con: Source = None) -> pl.DataFrame:
     """Open deals now, per segment: count, amount and weighted amount (amount × probability).
 
@@ -21,12 +31,9 @@ def open_pipeline_by(dimension: str, filters: MetricFilter = ALL, *, con: Source
     """
     key, label = dimension_sql(dimension, OPPORTUNITY_DIMENSIONS)
     cond, params = filters.where()
-    grouped = f"""
-        SELECT CAST({key} AS VARCHAR) AS key, coalesce(CAST({label} AS VARCHAR), '(none)') AS label,
-               count(*) AS count_open, CAST(coalesce(sum(amount), 0) AS DOUBLE) AS amount,
-               CAST(coalesce(sum(weighted_amount), 0) AS DOUBLE) AS weighted_amount
-        FROM opportunities WHERE is_open AND {cond} GROUP BY ALL
-    """
+    grouped = _open_pipeline_sql(
+        f"CAST({key} AS VARCHAR) AS key, coalesce(CAST({label} AS VARCHAR), '(none)') AS label", cond
+    )
     if dimension == "stage":
         sql = f"""
             WITH g AS ({grouped})
@@ -43,6 +50,13 @@ def open_pipeline_by(dimension: str, filters: MetricFilter = ALL, *, con: Source
 def open_pipeline_by_stage(filters: MetricFilter = ALL, *, con: Source = None) -> pl.DataFrame:
     """Open pipeline per open stage, in funnel order (see :func:`open_pipeline_by`)."""
     return open_pipeline_by("stage", filters, con=con)
+
+
+def open_pipeline_by_stage_and_territory(filters: MetricFilter = ALL, *, con: Source = None) -> pl.DataFrame:
+    """Open pipeline per stage and territory name ("unassigned" without one): the /metrics gauge's figures."""
+    cond, params = filters.where()
+    sql = _open_pipeline_sql("stage, coalesce(territory_name, 'unassigned') AS territory", cond, weighted=False)
+    return run(sql + " ORDER BY stage, territory", params, con=con)
 
 
 def _day_end(day: dt.date) -> dt.datetime:

@@ -8,12 +8,12 @@ from contextlib import asynccontextmanager
 from anyio import to_thread
 from fastapi import FastAPI
 
+from analytics.gauges import enable_warehouse_gauges
 from api.errors import install_error_handlers
 from api.instrumentation import RequestMetrics
 from api.routers import auth, leads, opportunities, ops
 from core.db import get_engine
 from core.logging import configure_logging
-from core.metrics import enable_warehouse_gauges
 from core.version import __version__
 
 DESCRIPTION = """REST API of the sales system.

@@ -193,8 +193,8 @@ class PoolCollector(Collector):
 class WarehouseCollector(Collector):
     """Warehouse-derived gauges, recomputed at most every ``every_seconds`` when scraped.
 
-    Refreshers are callables run on scrape (``register_scrape_refresher``); the built-in one sets the
-    open pipeline by stage and territory and the warehouse's data-as-of time.
+    Refreshers are callables run on scrape (``register_scrape_refresher``): ``analytics.gauges`` sets the
+    open pipeline by stage and territory and the data-as-of time, ``analytics.drift`` the conversion gauges.
     A failing refresher is logged and counted; the scrape still answers.
     """
 
@@ -236,26 +236,18 @@ class WarehouseCollector(Collector):
             yield from gauge.collect()
 
 
-def refresh_warehouse_gauges(path: Any = None) -> None:
-    """Set open pipeline and data-as-of from the serving warehouse (no-op if none yet).
+def refresh_data_as_of_gauge(path: Any = None) -> None:
+    """Set the warehouse's data-as-of time from the serving file (no-op if none yet).
 
-    Conversion gauges are set by ``analytics.drift.export_conversion_metrics`` (registered by app and API),
-    so they use the analytics definition of conversion.
+    The figures (open pipeline, conversion) are set by ``analytics.gauges`` and ``analytics.drift``
+    (registered by app and API), so they use the analytics definitions.
     """
-    from core.warehouse import WarehouseMissing, data_as_of, read_rows
+    from core.warehouse import WarehouseMissing, data_as_of
 
     try:
-        pipeline = read_rows(
-            "SELECT stage, coalesce(territory_name, 'unassigned'), sum(amount)::DOUBLE "
-            "FROM opportunities WHERE is_open GROUP BY ALL",
-            path=path,
-        )
         as_of = data_as_of(path)
     except WarehouseMissing:
         return
-    ACTIVE_PIPELINE_AMOUNT.clear()
-    for stage, territory, amount in pipeline:
-        ACTIVE_PIPELINE_AMOUNT.labels(stage=stage, territory=territory).set(amount or 0.0)
     if as_of is not None:
         WAREHOUSE_DATA_AS_OF.set(as_of.timestamp())
 
@@ -278,6 +270,6 @@ def register_scrape_refresher(name: str, fn: Callable[[], None], *, every_second
     WAREHOUSE_COLLECTOR.register(name, fn, every_seconds)
 
 
-def enable_warehouse_gauges(*, every_seconds: float = 60.0) -> None:
-    """Serve the warehouse-derived gauges from this process (app and API call this once)."""
-    register_scrape_refresher("warehouse", refresh_warehouse_gauges, every_seconds=every_seconds)
+def enable_data_as_of_gauge(*, every_seconds: float = 60.0) -> None:
+    """Serve the data-as-of gauge from this process (``analytics.gauges`` adds the figures)."""
+    register_scrape_refresher("data_as_of", refresh_data_as_of_gauge, every_seconds=every_seconds)

@@ -13,7 +13,7 @@ import threading
 
 from prometheus_client import start_http_server
 
-from core.metrics import enable_warehouse_gauges
+from core.metrics import enable_data_as_of_gauge
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +41,7 @@ def start_metrics_server(port: int | None = None, *, addr: str = "0.0.0.0") -> i
         except OSError as exc:
             log.warning("metrics server not started", extra={"metrics_port": port, "reason": exc.strerror})
             return None
-        enable_warehouse_gauges()
+        enable_data_as_of_gauge()
         _started_port = int(server.server_port)
         log.info("metrics server started", extra={"metrics_port": _started_port})
         return _started_port

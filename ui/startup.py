@@ -15,9 +15,11 @@ from core.metrics_server import start_metrics_server
 def start_process_services() -> None:
     """JSON logs and the Prometheus endpoint on METRICS_PORT (with the conversion signal), once."""
     from analytics.drift import export_conversion_metrics
+    from analytics.gauges import enable_warehouse_gauges
 
     configure_logging()
     start_metrics_server()
+    enable_warehouse_gauges()
     register_scrape_refresher("conversion", export_conversion_metrics, every_seconds=300)
 
 

@@ -11,6 +11,7 @@ import duckdb
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from analytics.gauges import refresh_warehouse_gauges
 from core import db as core_db
 from core import metrics, metrics_server
 from core.metrics import (
@@ -23,7 +24,6 @@ from core.metrics import (
     observe_api_request,
     record_error,
     record_etl_run,
-    refresh_warehouse_gauges,
 )
 
 
@@ -179,7 +179,7 @@ def _free_port() -> int:
 def test_streamlit_metrics_server_starts_once_per_process(monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setattr(metrics_server, "_attempted", False)
     monkeypatch.setattr(metrics_server, "_started_port", None)
-    monkeypatch.setattr(metrics, "enable_warehouse_gauges", lambda **_: None)
+    monkeypatch.setattr(metrics_server, "enable_data_as_of_gauge", lambda **_: None)
     port = _free_port()
     assert metrics_server.start_metrics_server(port, addr="127.0.0.1") == port
     assert metrics_server.start_metrics_server(_free_port(), addr="127.0.0.1") == port  # second call: same server
