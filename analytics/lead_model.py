@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import duckdb
 import numpy as np
 import polars as pl
 from sklearn.calibration import CalibratedClassifierCV
@@ -209,3 +211,51 @@ def score_open_leads(model: LeadModel, *, con: Source = None) -> pl.DataFrame:
         pl.Series("reasons", model.reasons(leads), dtype=pl.String),
         pl.lit("source fallback" if model.is_fallback else "calibrated model").alias("probability_source"),
     )
+
+
+_ONE_LEAD_SCHEMA: dict[str, Any] = {
+    "lead_id": pl.String,
+    "full_name": pl.String,
+    "company": pl.String,
+    "owner_id": pl.String,
+    "owner_name": pl.String,
+    "status": pl.String,
+    "score": pl.Float64,
+    "created_at": pl.Datetime("us", "UTC"),
+    "is_converted": pl.Boolean,
+    "converted_at": pl.Datetime("us", "UTC"),
+    "source": pl.String,
+    "title": pl.String,
+    "industry": pl.String,
+    "country": pl.String,
+    "employee_count": pl.Int64,
+    "annual_revenue": pl.Float64,
+    "engagement_score": pl.Int64,
+}
+
+
+def score_lead_now(model: LeadModel, lead: Mapping[str, Any]) -> dict[str, Any]:
+    """One lead's conversion probability and top factors from its current field values.
+
+    For a lead edited after the last training: its features are built by the same SQL as in
+    training (``lead_frame`` over a one-row in-memory table), so there is one definition of them.
+    """
+    row = {name: lead.get(name) for name in _ONE_LEAD_SCHEMA}
+    row["lead_id"] = str(lead.get("lead_id") or lead.get("id") or "")
+    row["is_converted"] = bool(lead.get("is_converted") or False)
+    for name in ("owner_id", "score", "annual_revenue"):
+        if row[name] is not None:
+            row[name] = str(row[name]) if name == "owner_id" else float(row[name])
+    frame = pl.DataFrame([row], schema=_ONE_LEAD_SCHEMA)
+    con = duckdb.connect()
+    try:
+        con.register("one_lead", frame)
+        con.execute("CREATE TABLE leads AS SELECT * FROM one_lead")
+        features = lead_frame(con=con)
+    finally:
+        con.close()
+    return {
+        "conversion_probability": float(model.predict(features)[0]),
+        "reasons": model.reasons(features)[0],
+        "probability_source": "source fallback" if model.is_fallback else "calibrated model",
+    }

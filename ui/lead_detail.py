@@ -81,7 +81,7 @@ def score_explanation(lead: Any) -> None:
 
 def predicted_conversion(lead: Any) -> None:
     """Beside the rule-based score: the trained model's conversion probability and its top reasons (if scored)."""
-    predicted = model_scores.lead_prediction(lead.id)
+    predicted = model_scores.lead_prediction(lead)
     if predicted is None:
         return
     reasons = [r.strip() for r in (predicted["reasons"] or "").split(";") if r.strip()]
@@ -91,7 +91,12 @@ def predicted_conversion(lead: Any) -> None:
     )
     if reasons:
         st.markdown("\n".join(f"- {escape(_sentence(r))}" for r in reasons[:3]))
-    st.caption(f"The score above is rule-based; this probability is the model's. See {model_scores.ABOUT_LINK}.")
+    fresh = (
+        " Recomputed from the lead as it is now (changed since the model last scored it)."
+        if predicted.get("rescored")
+        else ""
+    )
+    st.caption(f"The score above is rule-based; this probability is the model's.{fresh} See {model_scores.ABOUT_LINK}.")
 
 
 def _sentence(reason: str) -> str:

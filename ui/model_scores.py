@@ -14,11 +14,13 @@ import polars as pl
 import streamlit as st
 
 from analytics.filters import MetricFilter
-from analytics.model_store import SCORES, lead_conversion_probabilities, model_dir, win_probabilities
+from analytics.lead_model import score_lead_now
+from analytics.model_store import SCORES, lead_conversion_probabilities, load_model, model_dir, win_probabilities
 from analytics.query import run
 
 ABOUT_LINK = "[About these numbers](/about-numbers)"
 WIN_COLUMNS = ("win_probability", "model_reasons")
+LEAD_MODEL_INPUTS = ("source", "title", "industry", "country", "employee_count", "annual_revenue", "engagement_score")
 
 
 def scores_mtime(name: str) -> float | None:
@@ -118,13 +120,35 @@ def conversion_chances(lead_ids: Iterable[Any]) -> dict[str, tuple[float, str]] 
     }
 
 
-def lead_prediction(lead_id: Any) -> dict[str, Any] | None:
-    """The model's conversion probability, reasons and source for one lead; None when not scored."""
+OPEN_LEAD_STATUSES = ("new", "contacted", "qualified")  # the leads the model scores (score_open_leads)
+
+
+@st.cache_resource(show_spinner=False)
+def _lead_model(mtime: float, folder: str) -> Any | None:
+    return load_model("lead")
+
+
+def lead_prediction(lead: Any) -> dict[str, Any] | None:
+    """The model's conversion probability, reasons and source for one lead; None when not scored.
+
+    A lead edited (or created) after the last training is scored again from its current values
+    (``"rescored": True``), so the reasons never describe values the lead no longer has.
+    """
+    mtime = scores_mtime("lead")
     scores = lead_scores()
-    if scores is None:
+    if mtime is None or scores is None:
         return None
-    rows = scores.filter(pl.col("lead_id") == str(lead_id)).to_dicts()
-    return rows[0] if rows and rows[0]["conversion_probability"] is not None else None
+    rows = scores.filter(pl.col("lead_id") == str(lead.id)).to_dicts()
+    stored = rows[0] if rows and rows[0]["conversion_probability"] is not None else None
+    edited_since = lead.updated_at is not None and lead.updated_at.timestamp() > mtime
+    if lead.status not in OPEN_LEAD_STATUSES or not (edited_since or stored is None):
+        return stored
+    model = _lead_model(mtime, str(model_dir()))
+    if model is None:
+        return stored
+    values = {name: getattr(lead, name, None) for name in ("first_name", "company", "status", "score", "created_at")}
+    values |= {name: getattr(lead, name, None) for name in LEAD_MODEL_INPUTS}
+    return {**score_lead_now(model, {**values, "lead_id": lead.id, "owner_id": lead.owner_id}), "rescored": True}
 
 
 def percent(value: float | None) -> str:

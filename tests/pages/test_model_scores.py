@@ -126,3 +126,33 @@ def test_without_a_lead_model_the_lead_list_and_detail_are_unchanged(clean_db, p
     at.run()
     assert not at.exception
     assert "Predicted conversion" not in "\n".join(m.value for m in at.markdown)
+
+
+def test_a_lead_edited_after_training_shows_reasons_from_its_current_values(clean_db, people, app_as, model_folder):
+    from analytics.lead_model import LeadModel
+    from analytics.model_store import save_model
+    from crm.leads import update_lead
+
+    lead = _lead(clean_db, people["leo"], source="web")
+    model = LeadModel(source_rates={"web": 0.1, "referral": 0.35}, overall_rate=0.12, is_fallback=True)
+    scores = pl.DataFrame(
+        {
+            "lead_id": [str(lead.id)],
+            "conversion_probability": [0.1],
+            "reasons": ["Source web: 10% of such leads converted"],
+            "probability_source": ["source fallback"],
+        }
+    )
+    save_model("lead", model, {"name": "lead"}, scores, folder=model_folder)
+    at = app_as(people["leo"], "pages/leads.py", id=str(lead.id))
+    assert "Source web: 10% of such leads converted" in "\n".join(m.value for m in at.markdown).replace("\\", "")
+
+    with transaction(clean_db) as session:  # edited after the model scored it
+        update_lead(
+            session=session, lead_id=lead.id, data={"source": "referral"}, expected_version=1, actor=people["leo"]
+        )
+    at.run()
+    shown = "\n".join(m.value for m in at.markdown).replace("\\", "")  # without markdown escapes
+    assert "Predicted conversion: 35%" in shown
+    assert "Source referral: 35% of such leads converted" in shown and "Source web" not in shown
+    assert any("Recomputed from the lead as it is now" in c.value for c in at.caption)
