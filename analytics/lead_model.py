@@ -240,12 +240,13 @@ def score_lead_now(model: LeadModel, lead: Mapping[str, Any]) -> dict[str, Any]:
     For a lead edited after the last training: its features are built by the same SQL as in
     training (``lead_frame`` over a one-row in-memory table), so there is one definition of them.
     """
-    row = {name: lead.get(name) for name in _ONE_LEAD_SCHEMA}
+    row: dict[str, Any] = {name: lead.get(name) for name in _ONE_LEAD_SCHEMA}
     row["lead_id"] = str(lead.get("lead_id") or lead.get("id") or "")
     row["is_converted"] = bool(lead.get("is_converted") or False)
-    for name in ("owner_id", "score", "annual_revenue"):
-        if row[name] is not None:
-            row[name] = str(row[name]) if name == "owner_id" else float(row[name])
+    row["owner_id"] = None if row["owner_id"] is None else str(row["owner_id"])
+    for name in ("score", "annual_revenue"):
+        value = row[name]
+        row[name] = None if value is None else float(value)
     frame = pl.DataFrame([row], schema=_ONE_LEAD_SCHEMA)
     con = duckdb.connect()
     try:
