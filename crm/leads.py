@@ -31,7 +31,7 @@ from crm.permissions import (
 )
 from crm.records import check_version, parse_input
 from crm.scoring import SCORE_INPUTS, ScoreExplanation, calculate_score, explain_score
-from crm.territories import assign_territory
+from crm.territories import TerritoryRouter, assign_territory
 from models import Lead, Territory, User
 from models.domain import LEAD_PROFILE_FIELDS
 from models.schemas import LeadCreate, LeadQuery, LeadUpdate
@@ -46,6 +46,7 @@ EXACT_COUNT_LIMIT = 1_000  # above this many matches, totals are estimates (coun
 # walking the sort index finds a page quickly (5,000 measured slower on 1M leads).
 SEARCH_COLLECT_LIMIT = EXACT_COUNT_LIMIT
 SCORE_FIELDS = SCORE_INPUTS
+ROUTING_FIELDS: tuple[str, ...] = ("country", "industry", "employee_count", "annual_revenue")  # what rules read
 EDITABLE_FIELDS: tuple[str, ...] = (
     *LEAD_PROFILE_FIELDS,
     "campaign",
@@ -247,10 +248,34 @@ def update_lead(
     delta = audit.diff(before, lead_values(lead))
     if not delta:
         return lead
+    if "territory_id" not in changes and set(delta) & set(ROUTING_FIELDS):
+        with session.no_autoflush:  # one UPDATE (one version) for the whole edit
+            reason = _territory_reason_after_edit(session, lead, actor)
+        lead.territory_reason = reason
     _flush_unique(session, lead.email, actor)
     audit.record(session, actor=actor, entity_type="lead", entity_id=lead.id, action="update", changes=delta)
     session.refresh(lead)
     return lead
+
+
+def _territory_reason_after_edit(session: Session, lead: Lead, actor: Actor) -> str:
+    """Why the lead is in its territory, checked again after an edit of the fields the rules read.
+
+    The lead keeps its territory and owner (an edit never moves a lead out of its owner's book);
+    the reason says whether the current rules still put it there.
+    """
+    router = TerritoryRouter.load(session)
+    territory, rule, _ = router.match({name: getattr(lead, name) for name in ROUTING_FIELDS})
+    if territory is not None and rule is not None and territory.id == lead.territory_id:
+        return f"Territory {territory.name} by rule: {rule.describe()} (checked again after an edit by {actor.name})."
+    current = "No territory"
+    if lead.territory_id is not None:
+        current = "Territory " + (session.scalar(select(Territory.name).where(Territory.id == lead.territory_id)) or "")
+    fits = f"territory {territory.name}" if territory is not None else "no territory"
+    return (
+        f"{current.strip()} kept after an edit by {actor.name}; by the current rules the lead now fits {fits}. "
+        "An admin can move it."
+    )
 
 
 def get_lead(*, session: Session, lead_id: uuid.UUID, actor: Actor) -> Lead:

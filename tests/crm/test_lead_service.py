@@ -107,6 +107,24 @@ def test_an_edit_audits_only_real_changes_and_numbers_compare_by_value(session, 
     assert diff({"score": Decimal("65.40")}, {"score": 65.41}) == {"score": ["65.40", 65.41]}
 
 
+def test_the_territory_reason_is_checked_again_when_an_edit_changes_what_the_rules_read(session, org):
+    lead = create_lead(session=session, data=JOHN, actor=org.leo)
+    assert lead.territory_id == org.west.id and "by rule" in lead.territory_reason
+    moved = update_lead(session=session, lead_id=lead.id, data={"country": "DE"}, expected_version=1, actor=org.leo)
+    assert (moved.territory_id, moved.owner_id) == (org.west.id, org.leo.id)  # an edit never moves the lead
+    assert moved.territory_reason == (
+        "Territory West kept after an edit by Leo; by the current rules the lead now fits territory East. "
+        "An admin can move it."
+    )
+    back = update_lead(session=session, lead_id=lead.id, data={"country": "US"}, expected_version=2, actor=org.leo)
+    assert back.territory_reason.startswith("Territory West by rule: ")
+    assert back.territory_reason.endswith("(checked again after an edit by Leo).")
+    titled = update_lead(
+        session=session, lead_id=lead.id, data={"phone": "+1 415 555 0100"}, expected_version=3, actor=org.leo
+    )
+    assert titled.territory_reason == back.territory_reason  # nothing the rules read changed
+
+
 def test_converted_status_cannot_be_set_by_an_edit(session, org):
     lead = create_lead(session=session, data=JOHN, actor=org.leo)
     with pytest.raises(ValidationFailed) as err:
