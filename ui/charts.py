@@ -9,8 +9,12 @@ from __future__ import annotations
 import plotly.graph_objects as go
 import polars as pl
 
-from models.domain import title_case
+from models.domain import title_case, value_label
+from ui.format import plural
 
+# Passed to every st.plotly_chart: no plotly toolbar (it covered titles and legends, worst on phones);
+# clicking a point still drills down, and Streamlit's own element toolbar offers full screen.
+PLOTLY_CONFIG = {"displayModeBar": False, "displaylogo": False, "responsive": True}
 MONEY = "$,.0f"
 PERCENT = ".0%"
 _STAGE_COLOURS = {
@@ -25,19 +29,19 @@ _STAGE_COLOURS = {
 
 def _layout(fig: go.Figure, *, title: str, x_title: str, y_title: str) -> go.Figure:
     fig.update_layout(
-        title=title,
+        title={"text": title, "x": 0, "xanchor": "left", "font": {"size": 16}},
         xaxis_title=x_title,
         yaxis_title=y_title,
-        margin={"l": 10, "r": 10, "t": 50, "b": 10},
-        height=360,
-        legend={"orientation": "h", "x": 1, "xanchor": "right", "y": 1.0, "yanchor": "bottom"},
+        margin={"l": 10, "r": 10, "t": 80, "b": 10},
+        height=380,
+        legend={"orientation": "h", "x": 0, "xanchor": "left", "y": 1.02, "yanchor": "bottom"},
     )
     return fig
 
 
 def display_label(value: object) -> str:
     """A label as people read it: stored lowercase domain values (stages, sources) in Title Case."""
-    return title_case(value) if isinstance(value, str) and value == value.lower() else str(value)
+    return value_label(value, coded=True) if isinstance(value, str) and value == value.lower() else str(value)
 
 
 def _labels(frame: pl.DataFrame, column: str = "label") -> list[str]:
@@ -55,8 +59,8 @@ def pipeline_by_segment(frame: pl.DataFrame, *, segment: str = "stage", title: s
                 x=labels,
                 y=frame["amount"].to_list(),
                 customdata=keys,
-                text=frame["count_open"].to_list(),
-                hovertemplate="%{x}<br>$%{y:,.0f}<br>%{text} deals<extra></extra>",
+                text=[plural(n, "deal") for n in frame["count_open"]],
+                hovertemplate="%{x}<br>$%{y:,.0f}<br>%{text}<extra></extra>",
             ),
             go.Bar(
                 name="Weighted pipeline",
@@ -100,16 +104,19 @@ def change_waterfall(summary: pl.DataFrame) -> go.Figure:
     measures = ["absolute" if s in ("start", "end") else "relative" for s in steps["step"]]
     fig = go.Figure(
         go.Waterfall(
-            x=[title_case(s) for s in steps["step"]],
+            x=[value_label(s, coded=True) for s in steps["step"]],
             y=steps["amount"].to_list(),
             measure=measures,
             customdata=[[s] for s in steps["step"]],
-            text=[f"{n} deals" for n in steps["count_deals"]],
+            text=[plural(n, "deal") for n in steps["count_deals"]],
+            textposition="outside",
+            cliponaxis=False,
             hovertemplate="%{x}<br>$%{y:,.0f}<br>%{text}<extra></extra>",
             connector={"line": {"color": "#bbb"}},
         )
     )
-    fig.update_yaxes(tickformat=MONEY)
+    fig.update_yaxes(tickformat=MONEY, rangemode="tozero")
+    fig.update_layout(uniformtext={"minsize": 10, "mode": "show"})
     return _layout(fig, title="What changed in the pipeline", x_title="Change", y_title="Open pipeline ($)")
 
 
@@ -170,10 +177,11 @@ def cohort_curves_chart(frame: pl.DataFrame) -> go.Figure:
                 y=part["conversion_rate"].to_list(),
                 mode="lines+markers",
                 text=[f"n = {n:,}" for n in part["count_leads"]],
-                hovertemplate="%{x} months: %{y:.1%}<br>%{text}<extra>" + cohort + "</extra>",
+                hovertemplate="Month %{x}: %{y:.1%}<br>%{text}<extra>" + cohort + "</extra>",
             )
         )
     fig.update_yaxes(tickformat=PERCENT, rangemode="tozero")
+    fig.update_xaxes(dtick=1, tick0=0, tickformat="d")  # whole months since creation
     return _layout(fig, title="Cohort conversion curves", x_title="Months since lead created", y_title="Converted (%)")
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 import duckdb
@@ -17,9 +18,8 @@ from analytics import conversion, deals, overview, pipeline, records, team
 from analytics.dimensions import filter_options
 from analytics.filters import MetricFilter
 from core.warehouse import WarehouseMissing, warehouse_file
-from crm.csv_export import safe_csv_bytes
-from models.domain import title_case
-from ui.charts import selected_key
+from ui.charts import PLOTLY_CONFIG, selected_key
+from ui.format import ColumnFormat, csv_bytes, display_frame
 
 METRICS: dict[str, Callable[..., pl.DataFrame]] = {
     "overview_kpis": overview.overview_kpis,
@@ -136,63 +136,55 @@ def empty_state(frame: pl.DataFrame, message: str) -> bool:
     return False
 
 
-_RATE_WORDS = ("rate", "share", "coverage", "attainment", "stage_conversion", "pipeline_to_quota", "wape", "bias")
-_MONEY_WORDS = ("amount", "quota", "deal_size", "velocity", "predicted", "actual", "forecast", "quarter_")
-_MONEY_NAMES = ("p10", "p50", "p90", "mean")  # forecast quantiles of won value
+_NUMBER_FORMATS = {
+    "money": "dollar",
+    "percent": "%.1f%%",
+    "days": "%.1f",
+    "ratio": "%.1f×",
+    "count": "localized",
+    "score": "%.0f",
+    "number": "%.3f",
+}
 
 
-def _is_probability(name: str) -> bool:
-    return name.startswith("p_") or name.endswith("probability") or name.endswith("_chance")
-
-
-def column_config(frame: pl.DataFrame) -> dict[str, Any]:
-    """Readable headers and units for a metric frame: $ for money, % for rates, days; ids hidden."""
+def column_config(frame: pl.DataFrame, formats: list[ColumnFormat] | None = None) -> dict[str, Any]:
+    """Readable headers and units for a table of ``frame`` (see ``ui.format``): ids hidden, record link pinned."""
+    formats = formats if formats is not None else display_frame(frame)[1]
     config: dict[str, Any] = {}
-    for name in frame.columns:
-        label = name.replace("_", " ").capitalize()
-        if (name == "key" and "label" in frame.columns) or name.endswith("_id") or name.endswith("small_sample"):
-            config[name] = None
-        elif name == "label":
-            config[name] = st.column_config.TextColumn("Name")
-        elif name == "win_probability":  # added by ui.model_scores.with_win_chance when a model is trained
-            config[name] = st.column_config.NumberColumn("Model win chance", format="percent")
-        elif name == "model_reasons":
-            config[name] = st.column_config.TextColumn("Why (model)")
-        elif _is_probability(name) and frame.schema[name].is_numeric():
-            config[name] = st.column_config.NumberColumn(label, format="percent")
-        elif name in _MONEY_NAMES and frame.schema[name].is_numeric():
-            config[name] = st.column_config.NumberColumn(name.upper(), format="dollar", step=1)
-        elif any(w in name for w in _RATE_WORDS) and frame.schema[name].is_numeric():
-            config[name] = st.column_config.NumberColumn(label, format="percent")
-        elif any(w in name for w in _MONEY_WORDS) and not name.startswith("count") and frame.schema[name].is_numeric():
-            config[name] = st.column_config.NumberColumn(label, format="dollar", step=1)
-        elif "days" in name and frame.schema[name].is_numeric():
-            config[name] = st.column_config.NumberColumn(label, format="%.1f days")
+    for fmt in formats:
+        width = "large" if fmt.name in ("reasons", "model_reasons") else None
+        if fmt.hidden:
+            config[fmt.name] = None
+        elif fmt.kind == "link":
+            config[fmt.name] = st.column_config.LinkColumn(
+                fmt.label, display_text="Open ↗", width="small", help="Open the record", pinned=True
+            )
+        elif fmt.name in frame.columns and frame.schema[fmt.name].is_numeric() and fmt.kind in _NUMBER_FORMATS:
+            step = 1 if fmt.kind == "money" else None
+            config[fmt.name] = st.column_config.NumberColumn(fmt.label, format=_NUMBER_FORMATS[fmt.kind], step=step)
         else:
-            config[name] = st.column_config.Column(label)
+            config[fmt.name] = st.column_config.TextColumn(fmt.label, width=width)
     return config
 
 
-_DOMAIN_CODE = r"^[a-z][a-z0-9_]*$"
-
-
-def domain_values_in_title_case(frame: pl.DataFrame) -> pl.DataFrame:
-    """Show stored domain values (``closed_won``, ``paid_search``) in Title Case; other text as it is."""
-    exprs = []
-    for name, dtype in frame.schema.items():
-        if name == "key" or name.endswith("_id"):
-            continue  # identifiers stay as stored
-        if dtype == pl.String and frame.height and frame[name].drop_nulls().str.contains(_DOMAIN_CODE).all():
-            exprs.append(pl.col(name).map_elements(title_case, return_dtype=pl.String))
-    return frame.with_columns(exprs) if exprs else frame
-
-
 def data_table(
-    frame: pl.DataFrame, *, key: str, filename: str, select: bool = False, export: pl.DataFrame | None = None
+    frame: pl.DataFrame,
+    *,
+    key: str,
+    filename: str,
+    select: bool = False,
+    export: pl.DataFrame | None = None,
+    labels: dict[str, str] | None = None,
 ) -> int | None:
-    """A table with a CSV download (of ``export`` when given, else the table); with ``select``, the picked row."""
-    shown = dict(hide_index=True, width="stretch", column_config=column_config(frame))
-    display = domain_values_in_title_case(frame)
+    """A table with a CSV download (of ``export`` when given, else the table); with ``select``, the picked row.
+
+    Everything shown goes through ``ui.format.display_frame`` (labels, units, no None); the CSV through
+    ``ui.format.csv_bytes`` (human headers, plain numbers).
+    """
+    display, formats = display_frame(frame)
+    formats = [replace(f, label=labels[f.name]) if labels and f.name in labels else f for f in formats]
+    config = column_config(display, formats)
+    shown = dict(hide_index=True, width="stretch", column_config=config, placeholder="—")
     if select:
         event = st.dataframe(display, key=key, on_select="rerun", selection_mode="single-row", **shown)
         rows = event["selection"]["rows"] if event else []
@@ -202,7 +194,7 @@ def data_table(
     exported = frame if export is None else export
     st.download_button(
         "Download CSV",
-        data=safe_csv_bytes(exported.to_dicts(), exported.columns),
+        data=csv_bytes(exported),
         file_name=f"{filename}.csv",
         mime="text/csv",
         key=f"{key}_csv",
@@ -213,16 +205,25 @@ def data_table(
 
 def chart(fig: go.Figure, *, key: str) -> str | None:
     """Show a figure whose points can be clicked; the clicked segment's key, if any."""
-    event = st.plotly_chart(fig, key=key, on_select="rerun", selection_mode="points", width="stretch")
+    event = st.plotly_chart(
+        fig, key=key, on_select="rerun", selection_mode="points", width="stretch", config=PLOTLY_CONFIG
+    )
     return selected_key(event)
 
 
 def chart_and_table(
-    fig: go.Figure, frame: pl.DataFrame, *, column: str, chart_key: str, table_key: str, filename: str
+    fig: go.Figure,
+    frame: pl.DataFrame,
+    *,
+    column: str,
+    chart_key: str,
+    table_key: str,
+    filename: str,
+    labels: dict[str, str] | None = None,
 ) -> Any:
     """A clickable chart above its table (with CSV export): the picked row's ``column``, else the clicked key."""
     clicked = chart(fig, key=chart_key)
-    row = data_table(frame, key=table_key, filename=filename, select=True)
+    row = data_table(frame, key=table_key, filename=filename, select=True, labels=labels)
     return frame[column][row] if row is not None else clicked
 
 

@@ -40,6 +40,9 @@ def test_waterfall_has_start_and_end_as_totals(tiny):
     assert list(fig.data[0].x) == ["Start", "New", "Increased", "Decreased", "Won", "Lost", "End"]
     assert list(fig.data[0].measure) == ["absolute"] + ["relative"] * 5 + ["absolute"]
     assert fig.layout.yaxis.title.text == "Open pipeline ($)"
+    counts = summary.filter(summary["step"].is_in(["start", "new", "increased", "decreased", "won", "lost", "end"]))
+    assert [t.split()[1] for t in fig.data[0].text] == ["deal" if n == 1 else "deals" for n in counts["count_deals"]]
+    assert fig.data[0].cliponaxis is False and fig.data[0].textposition == "outside"  # labels never clipped
 
 
 def test_rate_bars_show_wilson_error_bars_in_percent(tiny):
@@ -57,6 +60,7 @@ def test_cohort_curves_one_line_per_cohort(tiny):
     fig = charts.cohort_curves_chart(frame)
     assert [t.name for t in fig.data] == ["2026-01", "2026-02"]
     assert fig.layout.xaxis.title.text == "Months since lead created"
+    assert fig.layout.xaxis.dtick == 1 and fig.layout.xaxis.tickformat == "d"  # whole months, never 1.2
 
 
 def test_funnel_and_attainment_figures(tiny):
@@ -134,11 +138,11 @@ def test_freshness_reads_the_newest_successful_run_and_survives_a_missing_run_lo
 def test_tables_show_domain_values_in_title_case_and_leave_names_alone():
     import polars as pl
 
-    from ui.dashboards import domain_values_in_title_case
+    from ui.format import display_frame
 
-    frame = pl.DataFrame({"name": ["paid_search", "web"], "owner": ["Sandra Wang", "leo@example.com"], "n": [1, 2]})
-    shown = domain_values_in_title_case(frame)
-    assert shown["name"].to_list() == ["Paid Search", "Web"]
+    frame = pl.DataFrame({"source": ["paid_search", "web"], "owner": ["Sandra Wang", "leo@example.com"], "n": [1, 2]})
+    shown, _ = display_frame(frame)
+    assert shown["source"].to_list() == ["Paid Search", "Web"]
     assert shown["owner"].to_list() == ["Sandra Wang", "leo@example.com"]
     assert shown["n"].to_list() == [1, 2]
 
@@ -153,9 +157,10 @@ def test_forecast_tables_format_quantiles_as_dollars_and_probabilities_as_percen
     )
     config = column_config(frame)
     assert config["p10"]["type_config"]["format"] == "dollar"
-    assert config["p_reach_quota"]["type_config"]["format"] == "percent"
+    assert config["p_reach_quota"]["type_config"]["format"] == "%.1f%%"  # shown ×100: 40.0%
+    assert config["p_reach_quota"]["label"] == "Chance to reach quota"
     assert config["quota"]["type_config"]["format"] == "dollar"
-    assert config["wape"]["type_config"]["format"] == "percent"
+    assert config["wape"]["type_config"]["format"] == "%.1f%%"
     assert "format" not in config["count_won"].get("type_config", {}) or config["count_won"]["type_config"].get(
         "format"
     ) not in ("dollar", "percent")
@@ -166,3 +171,10 @@ def test_a_trend_point_click_gives_its_day(tiny):
     trend = pipeline_trend(MetricFilter(start_on=day, end_on=day), con=tiny)
     point = {"customdata": list(charts.pipeline_trend_chart(trend).data[0].customdata[0])}
     assert charts.selected_key({"selection": {"points": [point]}}) == "2026-02-28"
+
+
+def test_charts_leave_room_for_title_and_legend_without_the_plotly_toolbar(tiny):
+    fig = charts.pipeline_by_segment(open_pipeline_by_stage(Q1, con=tiny))
+    assert fig.layout.title.x == 0 and fig.layout.legend.x == 0  # title and legend at the left
+    assert fig.layout.margin.t >= 70  # the legend sits under the title, above the plot
+    assert charts.PLOTLY_CONFIG["displayModeBar"] is False  # nothing floats over the title on a phone
