@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, func, literal_column, select
+from sqlalchemy import ColumnElement, Select, case, func, literal_column, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
 
@@ -343,7 +343,9 @@ def _conditions(session: Session, actor: Actor, query: LeadQuery) -> list[Column
 
 def _order(sort: str, entity: Any = Lead) -> list[Any]:
     e = entity
+    closed_last = case((e.status.in_(("converted", "unqualified")), 1), else_=0)
     orders: dict[str, list[Any]] = {
+        "open_first": [closed_last, e.score.desc().nulls_last(), e.id],
         "score_desc": [e.score.desc().nulls_last(), e.id],
         "score_asc": [e.score.asc().nulls_first(), e.id],
         "created_desc": [e.created_at.desc(), e.id],

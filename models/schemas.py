@@ -26,6 +26,7 @@ from models.domain import (
 )
 
 LEAD_SORTS: tuple[str, ...] = (
+    "open_first",  # open leads (not converted or unqualified) first, then by score: a rep's worklist
     "score_desc",
     "score_asc",
     "created_desc",

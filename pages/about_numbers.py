@@ -2,8 +2,10 @@
 
 import streamlit as st
 
+from ui import charts
 from ui.dashboards import data_table
 from ui.forecast_views import TRAIN_HINT, calibration_chart, importance_frame, metrics_frame, model_card
+from ui.model_card_view import samples_frame, window_text
 from ui.session import require_user
 
 require_user()
@@ -26,12 +28,14 @@ for name, title in TITLES.items():
         st.warning(f"Fallback in use — {card.get('fallback_reason')}: {card.get('method')}.")
     else:
         st.caption(f"Method: {card.get('method')}.")
-    window = card.get("training_window") or {}
-    st.markdown(f"**Training window:** {window.get('from', '—')} to {window.get('to', '—')}")
+    st.markdown(f"**Training window:** {window_text(card)}")
     if card.get("samples"):
-        st.markdown("**Samples per split:** " + "; ".join(f"{k}: {v}" for k, v in card["samples"].items()))
+        st.markdown("**Samples per split**")
+        data_table(samples_frame(card), key=f"about_{name}_samples", filename=f"{name}_samples")
     data_table(metrics_frame(card), key=f"about_{name}_metrics", filename=f"{name}_metrics")
     if (card.get("test") or {}).get("calibration_curve"):
-        st.plotly_chart(calibration_chart(card), key=f"about_{name}_calibration", width="stretch")
+        st.plotly_chart(
+            calibration_chart(card), key=f"about_{name}_calibration", width="stretch", config=charts.PLOTLY_CONFIG
+        )
     st.subheader("What moves the score")
     data_table(importance_frame(card), key=f"about_{name}_importance", filename=f"{name}_importance")

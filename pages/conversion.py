@@ -30,6 +30,7 @@ def show_segments(filters) -> None:
         chart_key=f"conversion_{dimension}_chart",
         table_key=f"conversion_{dimension}_table",
         filename=f"conversion_by_{dimension}",
+        labels={"label": dimension.replace("_", " ").capitalize()},
     )
     timing = metric("time_to_convert", filters).row(0, named=True)
     st.caption(
@@ -53,7 +54,9 @@ def show_cohorts(filters) -> None:
     )
     curves = metric("cohort_conversion_curves", filters)
     if not empty_state(curves, "No cohort is a month old yet in this range — widen the dates back."):
-        st.plotly_chart(charts.cohort_curves_chart(curves), key="conversion_cohorts", width="stretch")
+        st.plotly_chart(
+            charts.cohort_curves_chart(curves), key="conversion_cohorts", width="stretch", config=charts.PLOTLY_CONFIG
+        )
         row = data_table(curves, key="conversion_cohort_table", filename="cohort_conversion_curves", select=True)
         if row is not None:
             cohort = curves["cohort_month"][row]
@@ -95,6 +98,7 @@ def show_wins(filters) -> None:
             chart_key="conversion_win_rate",
             table_key="conversion_win_rate_table",
             filename="win_rate_by_source",
+            labels={"label": "Source"},
         )
         if source is not None:
             drilldown(

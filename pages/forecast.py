@@ -4,6 +4,7 @@ import datetime as dt
 
 import streamlit as st
 
+from ui.charts import PLOTLY_CONFIG
 from ui.dashboards import data_table, require_warehouse
 from ui.filters import visible_owners
 from ui.forecast_views import TRAIN_HINT, backtest, cached_forecast, forecast_chart, model_mtime, monthly_actuals
@@ -35,13 +36,17 @@ st.caption(
     f"plus pipeline not created yet (run rate); {result.simulations:,} simulations, as of {result.as_of}."
 )
 actuals = monthly_actuals(result.as_of, 12, warehouse_time, visible)
-st.plotly_chart(forecast_chart(actuals, result), key="forecast_chart", width="stretch")
+st.plotly_chart(forecast_chart(actuals, result), key="forecast_chart", width="stretch", config=PLOTLY_CONFIG)
 
 st.subheader("Per owner, team and territory")
-by = st.segmented_control("Per", ["owner", "team", "territory"], default="owner", key="forecast_by") or "owner"
+by = st.segmented_control(
+    "Per", ["owner", "team", "territory"], default="owner", key="forecast_by", format_func=str.title
+) or "owner"  # fmt: skip
 groups = result.by_group.filter(result.by_group["dimension"] == by)
 st.caption(f"P(reach quota) is for the quarter {result.quarter[0]} – {result.quarter[1]}: won so far + simulated.")
-data_table(groups.drop("dimension", "key"), key="forecast_groups", filename="forecast_by_" + by)
+data_table(
+    groups.drop("dimension", "key"), key="forecast_groups", filename="forecast_by_" + by, labels={"label": by.title()}
+)
 
 st.subheader("Open deals: win probability and why")
 data_table(result.deals.drop("opportunity_id", "owner_id"), key="forecast_deals", filename="forecast_deals")

@@ -51,6 +51,7 @@ def show_now(filters) -> None:
         chart_key=f"pipeline_{dimension}_chart",
         table_key=f"pipeline_{dimension}_table",
         filename=f"open_pipeline_by_{dimension}",
+        labels={"label": dimension.title()},
     )
     if not picked:
         st.caption("Click a bar or pick a row to see the deals behind it.")

@@ -49,7 +49,8 @@ def show_coverage(filters) -> None:
     st.caption(
         f"Quarter {quarter}: open pipeline expected to close in the quarter ÷ quota still to win (3× is healthy)."
     )
-    row = data_table(coverage, key="team_coverage", filename="pipeline_coverage", select=True)
+    label = {"label": (group or "owner").title()}
+    row = data_table(coverage, key="team_coverage", filename="pipeline_coverage", select=True, labels=label)
     if row is None:
         st.caption("Pick a row to see the open deals behind its coverage.")
         return

@@ -19,6 +19,7 @@ from ui.resources import sessions
 RULE_COLUMNS = (
     "name", "countries", "regions", "industries", "employee_min", "employee_max", "revenue_min", "revenue_max",
 )  # fmt: skip
+TEXT_RULE_COLUMNS = ("name", "countries", "regions", "industries")
 USER_LABELS = {"email": "Email", "password": "Password", "role": "Role", "manager": "Manager", "name": "Name"}
 
 
@@ -120,10 +121,15 @@ def territories() -> list[TerritoryView]:
 
 def rules_editor(territory: TerritoryView) -> tuple[list[dict[str, Any]], int]:
     """An editable table of the territory's rules (one row a rule) and its priority."""
-    rows = [{c: _cell(rule.get(c)) for c in RULE_COLUMNS} for rule in territory.rules]
+    rows = [
+        {c: "" if rule.get(c) is None and c in TEXT_RULE_COLUMNS else _cell(rule.get(c)) for c in RULE_COLUMNS}
+        for rule in territory.rules
+    ]
+    empty = {c: ("" if c in TEXT_RULE_COLUMNS else None) for c in RULE_COLUMNS}
     edited = st.data_editor(
-        rows or [dict.fromkeys(RULE_COLUMNS)],
+        rows or [empty],
         num_rows="dynamic",
+        placeholder="Any",  # an empty bound means any value (never shown as "None")
         key=f"rules_{territory.id}_{territory.version}",
         width="stretch",
         column_config={
@@ -149,6 +155,8 @@ def rules_editor(territory: TerritoryView) -> tuple[list[dict[str, Any]], int]:
 
 
 def _cell(value: Any) -> Any:
+    if value is None:
+        return None
     if isinstance(value, list):
         return ", ".join(str(v) for v in value)
     return value

@@ -86,11 +86,23 @@ def _wanted_params() -> dict[str, str]:
     return wanted
 
 
+def filter_summary(filters: MetricFilter) -> str:
+    """The filter in a few words, for the collapsed panel's label: "2026-09-05 – 2026-12-03 · 2 owners"."""
+    parts = [f"{filters.start_on.isoformat()} – {filters.end_on.isoformat()}"]
+    for param, field in LIST_PARAMS.items():
+        chosen = len(getattr(filters, field))
+        if chosen:
+            noun = LABELS[param].lower()
+            parts.append(f"{chosen} {noun if chosen == 1 else noun + 's'}")
+    return " · ".join(parts)
+
+
 @st.fragment
 def filter_panel(filters: MetricFilter, options: dict[str, pl.DataFrame]) -> None:
-    """Date range and segment pickers; a change updates the URL and reruns the page."""
+    """Date range and segment pickers in a collapsed panel (its label sums them up, so a phone's
+    first screen shows the numbers); a change updates the URL and reruns the page."""
     _seed(filters)
-    with st.container(border=True):
+    with st.expander(f"Filters: {filter_summary(filters)}", icon=":material/filter_list:"):
         columns = st.columns([2, 1, 1, 1, 1])
         columns[0].date_input("Date range", key="flt_dates", format="YYYY-MM-DD")
         for column, param in zip(columns[1:], LIST_PARAMS, strict=True):

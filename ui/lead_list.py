@@ -21,6 +21,7 @@ from ui.resources import sessions
 
 PAGE_SIZES = (25, 50, 100)
 SORT_LABELS: dict[str, str] = {
+    "open_first": "Open leads first, highest score",
     "score_desc": "Score, highest first",
     "score_asc": "Score, lowest first",
     "created_desc": "Newest first",
@@ -30,8 +31,24 @@ SORT_LABELS: dict[str, str] = {
     "company": "Company",
     "email": "Email",
 }
-WHY_WIDTHS = [1.7, 1.9, 2.6, 1.25, 0.6, 2.6]  # a rep's own book: the last column says why each scores so
-COLUMNS = (("Name", 2.0), ("Company", 2.2), ("Email", 3.2), ("Status", 1.1), ("Score", 0.6), ("Owner", 1.5))
+WHY_WIDTHS = [1.7, 1.8, 2.5, 1.1, 0.75, 2.6]  # a rep's own book: the last column says why each scores so
+COLUMNS = (("Name", 2.0), ("Company", 2.1), ("Email", 3.0), ("Status", 1.1), ("Score", 0.75), ("Owner", 1.5))
+# Phones (< 640 px, where Streamlit stacks columns): no header row; each lead is a card with the name on
+# top and its details flowing on one or two lines, the score and owner labelled. Static CSS, no user text.
+PHONE_CSS = """<style>
+@media (max-width: 640px) {
+  .st-key-lead_list_header { display: none; }
+  [class*="st-key-lead_row_"] { border: 1px solid rgba(128, 128, 128, 0.3); border-radius: 0.5rem;
+    padding: 0.4rem 0.75rem; }
+  [class*="st-key-lead_row_"] [data-testid="stHorizontalBlock"] { flex-wrap: wrap; gap: 0.1rem 0.9rem; }
+  [class*="st-key-lead_row_"] [data-testid="stColumn"] { flex: 0 1 auto !important; width: auto !important;
+    min-width: 0 !important; }
+  [class*="st-key-lead_row_"] [data-testid="stColumn"]:first-child { flex-basis: 100% !important; }
+  [class*="st-key-lead_score_"]::before { content: "Score"; margin-right: 0.3rem; opacity: 0.6; }
+  [class*="st-key-lead_owner_"]::before { content: "Owner"; margin-right: 0.3rem; opacity: 0.6; }
+  [class*="st-key-lead_score_"], [class*="st-key-lead_owner_"] { flex-direction: row; align-items: baseline; }
+}
+</style>"""
 
 
 def _uuid(raw: str) -> uuid.UUID:
@@ -77,7 +94,7 @@ def _seed_widgets(actor: Actor) -> None:
     seed("leads_score_max", "score_max", int, 100)
     seed("leads_from", "from", date.fromisoformat, None)
     seed("leads_to", "to", date.fromisoformat, None)
-    seed("leads_sort", "sort", str, "score_desc", allowed=SORT_LABELS)
+    seed("leads_sort", "sort", str, default_sort(actor), allowed=SORT_LABELS)
     seed("leads_size", "size", int, PAGE_SIZES[0], allowed=PAGE_SIZES)
 
 
@@ -138,7 +155,7 @@ def _publish_query(actor: Actor) -> LeadQuery:
         "score_max": high if high < 100 else None,
         "from": start.isoformat() if start else None,
         "to": end.isoformat() if end else None,
-        "sort": state["leads_sort"] if state["leads_sort"] != "score_desc" else None,
+        "sort": state["leads_sort"] if state["leads_sort"] != default_sort(actor) else None,
         "size": state["leads_size"] if state["leads_size"] != PAGE_SIZES[0] else None,
     }
     signature = tuple(sorted((k, str(v)) for k, v in params.items()))
@@ -163,6 +180,11 @@ def _publish_query(actor: Actor) -> LeadQuery:
         limit=size,
         offset=(page - 1) * size,
     )
+
+
+def default_sort(actor: Actor) -> str:
+    """A rep's own book lists open leads first (converted and unqualified ones wait at the end)."""
+    return "open_first" if actor.role == "rep" else "score_desc"
 
 
 def _page_number() -> int:
@@ -190,25 +212,27 @@ def lead_table(rows: list[Any], *, show_owner: bool = True) -> uuid.UUID | None:
     labels = [label for label, _ in COLUMNS[:-1]] + ["Owner" if show_owner else "Mostly because"]
     chances = model_scores.conversion_chances(row.id for row in rows)  # None until a lead model is trained
     if chances is not None:
-        widths.insert(5, 0.9)
-        labels.insert(5, "Conversion chance")
-    header = st.columns(widths)
+        widths.insert(5, 0.85)
+        labels.insert(5, "Chance")
+    st.html(PHONE_CSS)
+    header = st.container(key="lead_list_header").columns(widths)
     for col, label in zip(header, labels, strict=True):
-        col.markdown(f"**{label}**")
+        col.markdown(f"**{label}**", help="The model's chance that the lead converts" if label == "Chance" else None)
     opened = None
     for row in rows:
-        cells = st.columns(widths, vertical_alignment="center")
+        cells = st.container(key=f"lead_row_{row.id}").columns(widths, vertical_alignment="center")
         if cells[0].button(link_label(_full_name(row)), key=f"open_lead_{row.id}", type="tertiary"):
             opened = row.id
         cells[1].text(row.company or "—")
         cells[2].text(row.email or "—")
         cells[3].text(title_case(row.status))
-        cells[4].text("—" if row.score is None else f"{float(row.score):.0f}")
+        score = cells[4].container(key=f"lead_score_{row.id}")
+        score.text("—" if row.score is None else f"{float(row.score):.0f}")
         if chances is not None:
             chance, why = chances.get(str(row.id), (None, ""))
             cells[5].text(model_scores.percent(chance), help=why or None)
         if show_owner:
-            cells[-1].text(lookups.person_name(row.owner_id))
+            cells[-1].container(key=f"lead_owner_{row.id}").text(lookups.person_name(row.owner_id))
         else:
             cells[-1].caption(escape(top_reasons(row)))
     return opened
