@@ -17,7 +17,7 @@ from ui.dashboards import (
     stale_deals,
 )
 from ui.dashboards_page import section, start_dashboard
-from ui.format import escape
+from ui.format import escape, plural
 from ui.kpi import format_value
 from ui.model_scores import model_weighted_pipeline, weighted_caption, with_win_chance
 
@@ -113,7 +113,8 @@ def show_changes(filters) -> None:
     )
     moved = dict(summary.select("step", "count_deals").rows())
     st.caption(
-        f"Close dates pulled in: {moved['pulled_in']} deals · pushed out: {moved['pushed_out']} deals. "
+        f"Close dates pulled in: {plural(moved['pulled_in'], 'deal')} · "
+        f"pushed out: {plural(moved['pushed_out'], 'deal')}. "
         "Click a bar or pick a row to see the deals."
     )
     if step:
@@ -134,7 +135,7 @@ def show_stale(filters) -> None:
     if empty_state(stale, "No stale deals in these filters — nothing is stuck beyond its stage's P90."):
         return
     more = " (first 500 shown; the CSV has all)." if stale.height > 500 else "."
-    st.caption(f"{stale.height:,} stale deals, most overdue first{more}")
+    st.caption(f"{plural(stale.height, 'stale deal')}, most overdue first{more}")
     data_table(stale.head(500), key="pipeline_stale", filename="stale_deals", export=stale)
 
 

@@ -73,18 +73,12 @@ def take(browser, url: str, out: Path, width: int, height: int, only: set[str]) 
             contexts[email] = page
         page = contexts[email]
         nav = page.locator('a[data-testid="stSidebarNavLink"]', has_text=title).first
-        if not nav.is_visible():  # phones: the navigation is behind the sidebar button
-            page.locator('[data-testid="stExpandSidebarButton"], [data-testid="stSidebarCollapsedControl"] button')\
-                .first.click()  # fmt: skip
         if nav.get_attribute("aria-current") != "page":
-            nav.click(timeout=10_000)
+            nav.dispatch_event("click")  # also on phones, where the sidebar is folded away off screen
             wait_idle(page)
         for label in clicks:
             page.locator("[data-testid=stButtonGroup] button", has_text=label).first.click()
             wait_idle(page)
-        close = page.locator('[data-testid="stSidebar"] [data-testid="stSidebarCollapseButton"] button')
-        if width < 640 and close.count() and close.first.is_visible():
-            close.first.click()
         page.wait_for_timeout(2000)  # charts and tables draw after the script run
         wait_idle(page)  # a filter or fragment may have rerun the page meanwhile
         page.wait_for_timeout(1000)

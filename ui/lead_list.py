@@ -15,7 +15,7 @@ from crm.leads import EXPORT_COLUMNS, explain_lead_score, iter_leads_for_export
 from models.domain import LEAD_SOURCES, LEAD_STATUSES
 from models.schemas import LeadQuery
 from ui import lookups, model_scores
-from ui.format import escape, title_case
+from ui.format import escape, plural, title_case
 from ui.query_state import publish, seed
 from ui.resources import sessions
 
@@ -273,7 +273,7 @@ def pager(total: int, limit: int, offset: int, has_more: bool, exact: bool = Tru
         _go_to(page - 1)
     about = "" if exact else "about "
     last = offset + limit if has_more else last
-    mid.caption(f"Showing {first:,}–{last:,} of {about}{total:,} leads · page {page:,} of {about}{pages:,}")
+    mid.caption(f"Showing {first:,}–{last:,} of {about}{plural(total, 'lead')} · page {page:,} of {about}{pages:,}")
     if right.button("Next", key="leads_next", disabled=not has_more):
         _go_to(page + 1)
 

@@ -99,7 +99,7 @@ def _model_weighted(filter_key: str, mtime: float, warehouse_time: float, folder
 def weighted_caption(figure: dict[str, Any]) -> str:
     """Which model (or fallback) weighted the pipeline, how many deals it scored, and where to read more."""
     rest = figure["open"] - figure["scored"]
-    tail = f"; {rest:,} newer deals at their stage probability" if rest else ""
+    tail = f"; {rest:,} newer {'deal at its' if rest == 1 else 'deals at their'} stage probability" if rest else ""
     return (
         f"Model-weighted: each open deal × its win probability from the {figure['source']} "
         f"({figure['scored']:,} of {figure['open']:,} deals scored at training{tail}). See {ABOUT_LINK}."

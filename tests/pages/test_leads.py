@@ -31,7 +31,7 @@ def test_rep_sees_only_own_leads_with_the_total(clean_db, people, app_as):
     at = app_as(people["leo"], "pages/leads.py")
     assert not at.exception
     assert _names(at) == ["John Doe"]
-    assert "of 1 leads" in at.caption[-1].value
+    assert "of 1 lead ·" in at.caption[-1].value
 
 
 def test_search_filters_the_list_and_goes_into_the_url(clean_db, people, app_as):

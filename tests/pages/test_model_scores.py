@@ -48,7 +48,7 @@ def test_pipeline_shows_the_model_weighted_pipeline_beside_the_stage_weighted_on
         "Model-weighted pipeline": "$2,800",
         "Open deals": "3",
     }
-    assert "calibrated model (2 of 3 deals scored at training; 1 newer deals at their stage probability)" in texts(at)
+    assert "calibrated model (2 of 3 deals scored at training; 1 newer deal at its stage probability)" in texts(at)
     assert "[About these numbers](/about-numbers)" in texts(at)
 
 
@@ -58,7 +58,8 @@ def test_stale_deals_carry_the_model_win_chance_and_its_reasons(warehouse, tmp_p
     assert not at.exception
     stale = next(df.value for df in at.dataframe if "opportunity_id" in df.value.columns)
     chances = dict(zip(stale["opportunity_id"], stale["win_probability"], strict=True))
-    assert chances["o4"] == pytest.approx(0.9)
+    assert chances["o4"] == "90.0%"  # shown as a percentage; o5, never scored, reads "—" (not None)
+    assert chances["o5"] == "—"
     assert "model_reasons" in stale.columns
 
 
@@ -106,7 +107,7 @@ def test_the_lead_list_and_detail_show_the_conversion_chance(clean_db, people, a
 
     at = app_as(people["leo"], "pages/leads.py")
     assert not at.exception
-    assert "**Conversion chance**" in [m.value for m in at.markdown]
+    assert "**Chance**" in [m.value for m in at.markdown]  # the conversion chance (header help says so)
     assert "42%" in _cells(at) and "—" in _cells(at)  # Jane Roe was not scored
 
     at.query_params["id"] = str(scored.id)
@@ -121,7 +122,7 @@ def test_without_a_lead_model_the_lead_list_and_detail_are_unchanged(clean_db, p
     lead = _lead(clean_db, people["leo"])
     at = app_as(people["leo"], "pages/leads.py")
     assert not at.exception
-    assert "**Conversion chance**" not in [m.value for m in at.markdown]
+    assert "**Chance**" not in [m.value for m in at.markdown]
     at.query_params["id"] = str(lead.id)
     at.run()
     assert not at.exception

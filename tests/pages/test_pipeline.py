@@ -56,8 +56,8 @@ def test_waterfall_table_lists_each_change_step():
         "Won",
         "Lost",
         "End",
-        "Pulled In",
-        "Pushed Out",
+        "Close date pulled in",
+        "Close date pushed out",
     ]
     assert list(summary["amount"])[:7] == [10000.0, 0.0, 1000.0, -500.0, -1000.0, 0.0, 9500.0]
 

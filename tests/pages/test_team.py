@@ -21,7 +21,7 @@ def test_leaderboard_ranks_reps_with_attainment():
     assert not at.exception
     board = _table(at, "quota_attainment")
     assert list(board["owner_name"]) == ["Ann Able", "Bob Baker", "Cid Cole"]
-    assert list(board["quota_attainment"]) == [0.1, 0.0, 0.0]
+    assert list(board["quota_attainment"]) == [10.0, 0.0, 0.0]  # shown as percent: 10.0%
     assert at.segmented_control(key="team_view").options == ["Leaderboard", "Coverage", "Time in stage"]
 
 
