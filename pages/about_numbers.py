@@ -35,7 +35,10 @@ for name, title in TITLES.items():
     data_table(metrics_frame(card), key=f"about_{name}_metrics", filename=f"{name}_metrics")
     if (card.get("test") or {}).get("calibration_curve"):
         st.plotly_chart(
-            calibration_chart(card), key=f"about_{name}_calibration", width="stretch", config=charts.PLOTLY_CONFIG
+            charts.readable(calibration_chart(card)),
+            key=f"about_{name}_calibration",
+            width="stretch",
+            config=charts.PLOTLY_CONFIG,
         )
     st.subheader("What moves the score")
     data_table(importance_frame(card), key=f"about_{name}_importance", filename=f"{name}_importance")

@@ -4,7 +4,7 @@ import datetime as dt
 
 import streamlit as st
 
-from ui.charts import PLOTLY_CONFIG
+from ui.charts import PLOTLY_CONFIG, readable
 from ui.dashboards import data_table, require_warehouse
 from ui.filters import visible_owners
 from ui.forecast_views import TRAIN_HINT, backtest, cached_forecast, forecast_chart, model_mtime, monthly_actuals
@@ -36,7 +36,7 @@ st.caption(
     f"plus pipeline not created yet (run rate); {result.simulations:,} simulations, as of {result.as_of}."
 )
 actuals = monthly_actuals(result.as_of, 12, warehouse_time, visible)
-st.plotly_chart(forecast_chart(actuals, result), key="forecast_chart", width="stretch", config=PLOTLY_CONFIG)
+st.plotly_chart(readable(forecast_chart(actuals, result)), key="forecast_chart", width="stretch", config=PLOTLY_CONFIG)
 
 st.subheader("Per owner, team and territory")
 by = st.segmented_control(

@@ -28,7 +28,7 @@ def show_now(filters) -> None:
     """Totals and open pipeline per segment, with drill-down from a bar or a row."""
     by_stage = metric("open_pipeline_by", filters, "stage")
     modelled = model_weighted_pipeline(filters, require_warehouse())
-    totals = st.columns(4 if modelled else 3)
+    totals = st.container(key="kpis_pipeline").columns(4 if modelled else 3)
     totals[0].metric("Open pipeline", format_value(by_stage["amount"].sum(), "$"), border=True)
     totals[1].metric("Weighted pipeline", format_value(by_stage["weighted_amount"].sum(), "$"), border=True)
     if modelled:

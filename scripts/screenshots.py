@@ -27,7 +27,7 @@ ARGS = [
 ]
 IDLE = '[data-testid="stApp"][data-test-script-state="notRunning"][data-test-connection-state="CONNECTED"]'
 RUNNING = '[data-testid="stApp"][data-test-script-state="running"]'
-PASSWORD = "demo1234"
+PASSWORD = "demo1234"  # noqa: S105 - the documented demo password (docs/demo-data.md)
 # (file name, navigation title, who looks at it, extra clicks: button/segment names pressed in turn)
 PAGES: list[tuple[str, str, str, list[str]]] = [
     ("overview", "Overview", "manager1@example.com", []),

@@ -27,16 +27,19 @@ _STAGE_COLOURS = {
 }
 
 
-def _layout(fig: go.Figure, *, title: str, x_title: str, y_title: str) -> go.Figure:
+def readable(fig: go.Figure) -> go.Figure:
+    """Title at the left, the legend in one row under it (not beside the plot, which squeezes it on a phone)."""
     fig.update_layout(
-        title={"text": title, "x": 0, "xanchor": "left", "font": {"size": 16}},
-        xaxis_title=x_title,
-        yaxis_title=y_title,
+        title={"x": 0, "xanchor": "left", "font": {"size": 16}},
         margin={"l": 10, "r": 10, "t": 80, "b": 10},
-        height=380,
         legend={"orientation": "h", "x": 0, "xanchor": "left", "y": 1.02, "yanchor": "bottom"},
     )
     return fig
+
+
+def _layout(fig: go.Figure, *, title: str, x_title: str, y_title: str) -> go.Figure:
+    fig.update_layout(title={"text": title}, xaxis_title=x_title, yaxis_title=y_title, height=380)
+    return readable(fig)
 
 
 def display_label(value: object) -> str:
@@ -108,8 +111,9 @@ def change_waterfall(summary: pl.DataFrame) -> go.Figure:
             y=steps["amount"].to_list(),
             measure=measures,
             customdata=[[s] for s in steps["step"]],
-            text=[plural(n, "deal") for n in steps["count_deals"]],
+            text=[plural(n, "deal") if n else "" for n in steps["count_deals"]],
             textposition="outside",
+            textfont={"size": 11},
             cliponaxis=False,
             hovertemplate="%{x}<br>$%{y:,.0f}<br>%{text}<extra></extra>",
             connector={"line": {"color": "#bbb"}},

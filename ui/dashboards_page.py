@@ -10,10 +10,22 @@ from ui.filters import current_filters, filter_panel
 from ui.freshness import freshness_caption
 from ui.session import require_user
 
+# Phones (< 640 px, where Streamlit stacks columns): headline figures two to a row, not one card a screen.
+# Static CSS (no user text); containers keyed ``kpis…`` opt in.
+PHONE_CSS = """<style>
+@media (max-width: 640px) {
+  [class*="st-key-kpis"] [data-testid="stHorizontalBlock"] { flex-wrap: wrap; gap: 0.5rem; }
+  [class*="st-key-kpis"] [data-testid="stColumn"] { min-width: calc(50% - 0.25rem) !important;
+    width: calc(50% - 0.25rem) !important; flex: 1 1 calc(50% - 0.25rem) !important; }
+  [class*="st-key-kpis"] [data-testid="stMetricValue"] { font-size: 1.5rem; }
+}
+</style>"""
+
 
 def start_dashboard(title: str) -> MetricFilter:
     """Render the page header and return the filter the page should compute with."""
     user = require_user()
+    st.html(PHONE_CSS)
     st.title(title)
     mtime = require_warehouse()
     freshness_caption(mtime)

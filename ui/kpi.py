@@ -49,7 +49,7 @@ def kpi_cards(kpis: pl.DataFrame, *, per_row: int = 4) -> None:
     """Render one ``st.metric`` per row of ``overview_kpis`` with its delta and sample size."""
     rows = kpis.to_dicts()
     for start in range(0, len(rows), per_row):
-        columns = st.columns(per_row)
+        columns = st.container(key=f"kpis_{start}").columns(per_row)
         for column, row in zip(columns, rows[start : start + per_row], strict=False):
             column.metric(
                 row["label"],

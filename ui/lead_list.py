@@ -46,7 +46,9 @@ PHONE_CSS = """<style>
   [class*="st-key-lead_row_"] [data-testid="stColumn"]:first-child { flex-basis: 100% !important; }
   [class*="st-key-lead_score_"]::before { content: "Score"; margin-right: 0.3rem; opacity: 0.6; }
   [class*="st-key-lead_owner_"]::before { content: "Owner"; margin-right: 0.3rem; opacity: 0.6; }
-  [class*="st-key-lead_score_"], [class*="st-key-lead_owner_"] { flex-direction: row; align-items: baseline; }
+  [class*="st-key-lead_chance_"]::before { content: "Chance"; margin-right: 0.3rem; opacity: 0.6; }
+  [class*="st-key-lead_score_"], [class*="st-key-lead_owner_"], [class*="st-key-lead_chance_"] {
+    flex-direction: row; align-items: baseline; gap: 0; }
 }
 </style>"""
 
@@ -230,7 +232,7 @@ def lead_table(rows: list[Any], *, show_owner: bool = True) -> uuid.UUID | None:
         score.text("—" if row.score is None else f"{float(row.score):.0f}")
         if chances is not None:
             chance, why = chances.get(str(row.id), (None, ""))
-            cells[5].text(model_scores.percent(chance), help=why or None)
+            cells[5].container(key=f"lead_chance_{row.id}").text(model_scores.percent(chance), help=why or None)
         if show_owner:
             cells[-1].container(key=f"lead_owner_{row.id}").text(lookups.person_name(row.owner_id))
         else:

@@ -41,7 +41,8 @@ def test_waterfall_has_start_and_end_as_totals(tiny):
     assert list(fig.data[0].measure) == ["absolute"] + ["relative"] * 5 + ["absolute"]
     assert fig.layout.yaxis.title.text == "Open pipeline ($)"
     counts = summary.filter(summary["step"].is_in(["start", "new", "increased", "decreased", "won", "lost", "end"]))
-    assert [t.split()[1] for t in fig.data[0].text] == ["deal" if n == 1 else "deals" for n in counts["count_deals"]]
+    words = ["" if n == 0 else "deal" if n == 1 else "deals" for n in counts["count_deals"]]
+    assert [t.split()[-1] if t else "" for t in fig.data[0].text] == words
     assert fig.data[0].cliponaxis is False and fig.data[0].textposition == "outside"  # labels never clipped
 
 
