@@ -21,8 +21,8 @@ from analytics.model_store import save_backtest
 from analytics.training import train_models
 from core.db import transaction
 from core.settings import get_settings
-from crm import demo
 from crm.actors import Actor, actor_from_user
+from demo import seed as demo
 from etl.refresh import refresh
 from models import User
 from tests.conftest import TRUNCATE_ORDER
