@@ -16,6 +16,7 @@ from models.domain import LEAD_SOURCES, LEAD_STATUSES
 from models.schemas import LeadQuery
 from ui import lookups, model_scores
 from ui.format import escape, plural, title_case
+from ui.phone import record_cards_css
 from ui.query_state import publish, seed
 from ui.resources import sessions
 
@@ -33,24 +34,8 @@ SORT_LABELS: dict[str, str] = {
 }
 WHY_WIDTHS = [1.7, 1.8, 2.5, 1.1, 0.75, 2.6]  # a rep's own book: the last column says why each scores so
 COLUMNS = (("Name", 2.0), ("Company", 2.1), ("Email", 3.0), ("Status", 1.1), ("Score", 0.75), ("Owner", 1.5))
-# Phones (< 640 px, where Streamlit stacks columns): no header row; each lead is a card with the name on
-# top and its details flowing on one or two lines, the score and owner labelled. Static CSS, no user text.
-PHONE_CSS = """<style>
-@media (max-width: 640px) {
-  .st-key-lead_list_header { display: none; }
-  [class*="st-key-lead_row_"] { border: 1px solid rgba(128, 128, 128, 0.3); border-radius: 0.5rem;
-    padding: 0.4rem 0.75rem; }
-  [class*="st-key-lead_row_"] [data-testid="stHorizontalBlock"] { flex-wrap: wrap; gap: 0.1rem 0.9rem; }
-  [class*="st-key-lead_row_"] [data-testid="stColumn"] { flex: 0 1 auto !important; width: auto !important;
-    min-width: 0 !important; }
-  [class*="st-key-lead_row_"] [data-testid="stColumn"]:first-child { flex-basis: 100% !important; }
-  [class*="st-key-lead_score_"]::before { content: "Score"; margin-right: 0.3rem; opacity: 0.6; }
-  [class*="st-key-lead_owner_"]::before { content: "Owner"; margin-right: 0.3rem; opacity: 0.6; }
-  [class*="st-key-lead_chance_"]::before { content: "Chance"; margin-right: 0.3rem; opacity: 0.6; }
-  [class*="st-key-lead_score_"], [class*="st-key-lead_owner_"], [class*="st-key-lead_chance_"] {
-    flex-direction: row; align-items: baseline; gap: 0; }
-}
-</style>"""
+# Phones: each lead a card (see ui.phone), the score, chance and owner labelled.
+PHONE_CSS = record_cards_css("lead", {"score": "Score", "chance": "Chance", "owner": "Owner"})
 
 
 def _uuid(raw: str) -> uuid.UUID:

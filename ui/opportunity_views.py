@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -16,6 +17,7 @@ from ui import lookups
 from ui.calls import perform
 from ui.format import day, escape, moment, money, money_short, title_case
 from ui.lead_list import owner_filter_choices
+from ui.phone import record_cards_css
 from ui.query_state import publish, seed
 from ui.record_widgets import form_base, reloader, unsaved_edits, versioned_key, widget_default
 
@@ -27,6 +29,7 @@ SORT_LABELS = {
     "updated_desc": "Recently updated",
     "name": "Name",
 }
+PHONE_CSS = record_cards_css("opp", {"close": "Closes", "owner": "Owner"})  # a card per deal on phones
 COLUMNS = (("Name", 3.0), ("Stage", 1.3), ("Amount", 1.4), ("Expected close", 1.3), ("Owner", 1.6))
 STAGE_LABELS = {"to_stage": "New stage", "reason": "Reason", "lost_reason": "Lost reason"}
 EDIT_LABELS = {"name": "Deal name", "amount": "Amount", "expected_close_date": "Expected close date"}
@@ -100,17 +103,21 @@ def opportunity_table(rows: list[Any]) -> uuid.UUID | None:
         st.info("No opportunities match these filters.")
         return None
     widths = [w for _, w in COLUMNS]
-    for col, (label, _) in zip(st.columns(widths), COLUMNS, strict=True):
+    st.html(PHONE_CSS)
+    for col, (label, _) in zip(st.container(key="opp_list_header").columns(widths), COLUMNS, strict=True):
         col.markdown(f"**{label}**")
     opened = None
+    today = datetime.now(UTC).date()
     for row in rows:
-        cells = st.columns(widths, vertical_alignment="center")
+        cells = st.container(key=f"opp_row_{row.id}").columns(widths, vertical_alignment="center")
         if cells[0].button(f":blue[{escape(row.name)}]", key=f"open_opp_{row.id}", type="tertiary"):
             opened = row.id
         cells[1].text(title_case(row.stage))
         cells[2].text(money(row.amount, row.currency))
-        cells[3].text(day(row.expected_close_date))
-        cells[4].text(lookups.person_name(row.owner_id))
+        overdue = row.stage not in CLOSED_STAGES and row.expected_close_date and row.expected_close_date < today
+        close = cells[3].container(key=f"opp_close_{row.id}")
+        close.text(day(row.expected_close_date) + (" ⚠ overdue" if overdue else ""))
+        cells[4].container(key=f"opp_owner_{row.id}").text(lookups.person_name(row.owner_id))
     return opened
 
 

@@ -351,3 +351,22 @@ def test_a_reps_list_says_why_each_lead_scores_as_it_does(clean_db, people, app_
     assert any(c.value.startswith("high engagement \\(90/100\\); ") for c in at.caption)
     manager_view = app_as(people["maya"], "pages/leads.py")
     assert "**Owner**" in [m.value for m in manager_view.markdown]
+
+
+def test_a_reps_list_puts_open_leads_before_unqualified_ones_and_a_manager_sees_by_score(clean_db, people, app_as):
+    una = _lead(clean_db, people["leo"], first_name="Una", last_name="Done", email="una@e.com", engagement_score=95)
+    _lead(clean_db, people["leo"], first_name="Otto", last_name="Open", email="otto@e.com", engagement_score=10)
+    ulla = _lead(clean_db, people["leo"], first_name="Ulla", last_name="Gone", email="ulla@e.com")
+    for lead in (una, ulla):
+        with transaction(clean_db) as session:
+            update_lead(
+                session=session, lead_id=lead.id, data={"status": "unqualified"}, expected_version=lead.version,
+                actor=people["leo"],
+            )  # fmt: skip
+    rep = app_as(people["leo"], "pages/leads.py")
+    assert not rep.exception
+    assert _names(rep)[0] == "Otto Open"  # the open lead first, though it scores lowest
+    assert set(_names(rep)[1:]) == {"Una Done", "Ulla Gone"}
+    assert "sort" not in rep.query_params  # the rep's default order stays out of the URL
+    boss = app_as(people["maya"], "pages/leads.py")
+    assert _names(boss)[0] == "Una Done"  # everyone else: highest score first

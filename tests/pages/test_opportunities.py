@@ -151,3 +151,22 @@ def test_manager_filters_the_team_list_by_owner_through_the_url(clean_db, people
     assert _deal_names(at) == ["Rita deal"]
     assert at.query_params["owner"] == str(people["rita"].id)
     assert _deal_names(app_as(people["maya"], "pages/opportunities.py", owner=str(people["leo"].id))) == ["Leo deal"]
+
+
+def test_open_deals_past_their_close_date_are_flagged_overdue_and_closed_ones_not(clean_db, people, app_as):
+    from sqlalchemy import text
+
+    late = _deal(clean_db, people["leo"], name="Late deal")
+    won = _deal(clean_db, people["leo"], email="w@example.com", name="Won deal", stage="negotiation")
+    with clean_db.begin() as conn:
+        conn.execute(
+            text("UPDATE opportunities SET expected_close_date = '2026-01-05' WHERE id IN (:a, :b)"),
+            {"a": late.id, "b": won.id},
+        )
+        conn.execute(
+            text("UPDATE opportunities SET stage = 'closed_won', closed_at = now() WHERE id = :b"), {"b": won.id}
+        )
+    at = app_as(people["leo"], "pages/opportunities.py", open="0")
+    shown = [t.value for t in at.text]
+    assert "2026-01-05 ⚠ overdue" in shown  # the open deal
+    assert shown.count("2026-01-05") == 1  # the won deal: its date, no flag
