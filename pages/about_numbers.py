@@ -41,4 +41,8 @@ for name, title in TITLES.items():
             config=charts.PLOTLY_CONFIG,
         )
     st.subheader("What moves the score")
-    data_table(importance_frame(card), key=f"about_{name}_importance", filename=f"{name}_importance")
+    importance = importance_frame(card)
+    if importance.is_empty():
+        st.caption("This method has no per-feature importance to show (see its description above).")
+    else:
+        data_table(importance, key=f"about_{name}_importance", filename=f"{name}_importance")

@@ -112,7 +112,7 @@ def show_wins(filters) -> None:
         if row is not None:
             reason = lost["lost_reason"][row]
             drilldown(
-                f"Deals lost for “{escape(reason)}”",
+                f"Deals lost for “{escape(charts.display_label(reason))}”",
                 metric("deals_behind", filters, state="lost", dimension="lost_reason", key=reason),
                 key="conversion_lost_deals",
             )

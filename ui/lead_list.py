@@ -32,7 +32,7 @@ SORT_LABELS: dict[str, str] = {
     "company": "Company",
     "email": "Email",
 }
-WHY_WIDTHS = [1.7, 1.8, 2.5, 1.1, 0.75, 2.6]  # a rep's own book: the last column says why each scores so
+WHY_WIDTHS = [1.5, 1.6, 3.0, 1.0, 0.7, 2.3]  # a rep's own book: the last column says why each scores so
 COLUMNS = (("Name", 2.0), ("Company", 2.1), ("Email", 3.0), ("Status", 1.1), ("Score", 0.75), ("Owner", 1.5))
 # Phones: each lead a card (see ui.phone), the score, chance and owner labelled.
 PHONE_CSS = record_cards_css("lead", {"score": "Score", "chance": "Chance", "owner": "Owner"})
@@ -199,7 +199,7 @@ def lead_table(rows: list[Any], *, show_owner: bool = True) -> uuid.UUID | None:
     labels = [label for label, _ in COLUMNS[:-1]] + ["Owner" if show_owner else "Mostly because"]
     chances = model_scores.conversion_chances(row.id for row in rows)  # None until a lead model is trained
     if chances is not None:
-        widths.insert(5, 0.85)
+        widths.insert(5, 0.9)
         labels.insert(5, "Chance")
     st.html(PHONE_CSS)
     header = st.container(key="lead_list_header").columns(widths)
