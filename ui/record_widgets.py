@@ -10,7 +10,7 @@ import streamlit as st
 
 from crm.audit import audit_trail
 from ui.calls import fetch
-from ui.format import moment
+from ui.format import column_label, moment
 
 
 def audit_table(entity_type: str, entity_id: uuid.UUID) -> None:
@@ -43,9 +43,9 @@ def _changes_text(changes: dict[str, Any]) -> str:
     parts = []
     for field, value in changes.items():
         if isinstance(value, list) and len(value) == 2:
-            parts.append(f"{field}: {_short(value[0])} → {_short(value[1])}")
+            parts.append(f"{column_label(field)}: {_short(value[0])} → {_short(value[1])}")
         else:
-            parts.append(f"{field}: {_short(value)}")
+            parts.append(f"{column_label(field)}: {_short(value)}")
     return "; ".join(parts)
 
 

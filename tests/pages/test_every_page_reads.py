@@ -130,7 +130,7 @@ def table_problems(where: str, frame: pd.DataFrame, columns_json: str, placehold
         if spec.get("hidden"):
             continue
         header = spec.get("label") or str(column)
-        if SNAKE.match(header) or header.islower():
+        if SNAKE.match(header) or (header.islower() and header.isidentifier()):  # count_open, amount
             problems.append(f"{where}: header {header!r} reads like code")
         values = frame[column].tolist()
         if any(_missing(v) and not (shows_placeholder and (v is None or v is pd.NaT)) for v in values):
