@@ -99,10 +99,14 @@ def filter_summary(filters: MetricFilter) -> str:
 
 @st.fragment
 def filter_panel(filters: MetricFilter, options: dict[str, pl.DataFrame]) -> None:
-    """Date range and segment pickers in a collapsed panel (its label sums them up, so a phone's
-    first screen shows the numbers); a change updates the URL and reruns the page."""
+    """Date range and segment pickers in a panel (its label sums them up) that starts collapsed, so a
+    phone's first screen shows the numbers, unless the URL carries segment filters (a shared view shows
+    them); a change updates the URL and reruns the page."""
     _seed(filters)
-    with st.expander(f"Filters: {filter_summary(filters)}", icon=":material/filter_list:"):
+    chosen = any(getattr(filters, field) for field in LIST_PARAMS.values())  # a shared view shows its filters
+    with st.expander(
+        f"Filters: {filter_summary(filters)}", expanded=chosen, key="flt_panel", icon=":material/filter_list:"
+    ):
         columns = st.columns([2, 1, 1, 1, 1])
         columns[0].date_input("Date range", key="flt_dates", format="YYYY-MM-DD")
         for column, param in zip(columns[1:], LIST_PARAMS, strict=True):
