@@ -223,6 +223,35 @@ async def run_rate(
     return result
 
 
+async def cost_per_route(
+    base_url: str, fx: Fixture, n: int, seed: int, *, server_pid: int | None, database: str | None
+) -> dict[str, object]:
+    """CPU per request of each scenario alone: ``n`` requests one after another (after 20 to warm up).
+
+    One request at a time, so no queue forms and the figure moves little with the machine's load
+    (unlike latencies); the server's and PostgreSQL's CPU are read from /proc before and after.
+    """
+    rng = random.Random(seed)
+    figures: dict[str, object] = {"requests_per_route": n, "loadavg_before": [round(x, 2) for x in os.getloadavg()]}
+    async with httpx.AsyncClient(base_url=base_url, timeout=REQUEST_TIMEOUT_S) as client:
+        for scenario in SCENARIOS:
+            for _ in range(20):
+                await one_request(client, scenario, fx, rng, Stats())
+            stats = Stats()
+            before = cpu_seconds(server_pid, database)
+            for _ in range(n):
+                await one_request(client, scenario, fx, rng, stats)
+            after = cpu_seconds(server_pid, database)
+            figures[scenario] = {
+                "api_cpu_ms": round((after[0] - before[0]) * 1000 / n, 2),
+                "postgres_cpu_ms": round((after[1] - before[1]) * 1000 / n, 2),
+                "p50_ms": _round(stats.percentile(50)),
+                "errors": stats.errors,
+            }
+    figures["loadavg_after"] = [round(x, 2) for x in os.getloadavg()]
+    return figures
+
+
 def cpu_seconds(server_pid: int | None, database: str | None) -> tuple[float, float]:
     """CPU seconds used so far by the API server's process tree and by PostgreSQL backends of ``database``."""
     app = 0.0
@@ -309,6 +338,12 @@ def main() -> int:
     )
     parser.add_argument("--beyond", default="", help="with --profile: then step through these rates until one fails")
     parser.add_argument("--step", type=float, default=60.0, help="seconds per --beyond rate (default 60)")
+    parser.add_argument(
+        "--cost",
+        type=int,
+        metavar="N",
+        help="CPU ms per request by route: N requests each, one at a time",
+    )
     args = parser.parse_args()
 
     signal.signal(signal.SIGTERM, _interrupt)  # so `timeout` or kill still stops the server we started
@@ -318,6 +353,15 @@ def main() -> int:
     database = get_engine().url.database
     server_pid = server.pid if server is not None else None
     try:
+        if args.cost:
+            figures = asyncio.run(
+                cost_per_route(base_url, fx, args.cost, args.seed, server_pid=server_pid, database=database)
+            )
+            print(json.dumps(figures), flush=True)
+            if args.out:
+                with args.out.open("a") as fh:
+                    fh.write(json.dumps(figures) + "\n")
+            return 0
         if args.profile == "spec":
             steps = [(rate, seconds, "spec") for rate, seconds in SPEC_PROFILE]
             steps += [(float(r), args.step, "beyond") for r in args.beyond.split(",") if r.strip()]
