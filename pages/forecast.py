@@ -4,6 +4,7 @@ import datetime as dt
 
 import streamlit as st
 
+from analytics.deal_features import days_behind_today
 from ui.charts import PLOTLY_CONFIG, readable
 from ui.dashboards import data_table, require_warehouse
 from ui.filters import visible_owners
@@ -35,6 +36,8 @@ st.caption(
     f"P10 ${t['p10']:,.0f} · P90 ${t['p90']:,.0f} — open pipeline × win probability × learned close-date slip, "
     f"plus pipeline not created yet (run rate); {result.simulations:,} simulations, as of {result.as_of}."
 )
+if (behind := days_behind_today(result.as_of)) > 31:
+    st.info(f"The data ends on {result.as_of}, {behind:,} days before today: this forecast starts there, not today.")
 actuals = monthly_actuals(result.as_of, 12, warehouse_time, visible)
 st.plotly_chart(readable(forecast_chart(actuals, result)), key="forecast_chart", width="stretch", config=PLOTLY_CONFIG)
 
