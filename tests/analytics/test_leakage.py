@@ -9,7 +9,6 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 import pytest
-from crm.importer import import_csv
 from sklearn.metrics import roc_auc_score
 from sqlalchemy import Engine
 
@@ -18,6 +17,7 @@ from analytics.leakage import LEAKY_AUC, leakage_check
 from analytics.win_model import CATEGORICAL_FEATURES, FEATURES, build_win_pipeline, fit_pipeline
 from core.settings import get_settings
 from etl.refresh import refresh
+from tests.crm.import_support import run_import
 
 
 def _deals(n: int, *, leak: bool, seed: int = 7) -> pl.DataFrame:
@@ -97,7 +97,7 @@ def test_train_refuses_to_publish_a_leaking_model_and_its_card_says_which_featur
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    report = import_csv(engine_or_session=clean_db, entity="leads", source=_leads_csv(1200))
+    report = run_import(clean_db, entity="leads", source=_leads_csv(1200))
     assert report.error_count == 0, report.errors[:3]
     refresh(full=True, url=database_url, warehouse_path=warehouse_path)
     models = tmp_path / "models"

@@ -10,8 +10,8 @@ from sqlalchemy import Engine
 
 from analytics.training import train_models
 from core.settings import get_settings
-from crm.importer import import_csv
 from etl.refresh import refresh
+from tests.crm.import_support import run_import
 from tests.pages.dashboard_support import open_page
 
 
@@ -29,7 +29,7 @@ def _deals() -> bytes:
 
 @pytest.fixture
 def old_data(clean_db: Engine, database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    report = import_csv(engine_or_session=clean_db, entity="opportunities", source=_deals())
+    report = run_import(clean_db, entity="opportunities", source=_deals())
     assert report.error_count == 0, report.errors[:3]
     monkeypatch.setenv("WAREHOUSE_PATH", str(tmp_path / "warehouse.duckdb"))
     monkeypatch.setenv("MODEL_DIR", str(tmp_path / "models"))
