@@ -31,8 +31,18 @@ def uploaded_mapping(upload: Any) -> dict[str, Any] | None:
     return data
 
 
+PAGE_SKIP_HINT = "tick 'Skip bad rows' to import the good rows only"
+
+
+def sentence(message: object) -> str:
+    """A service message as a sentence on the page: capital first letter, full stop."""
+    text = str(message).strip()
+    text = text[:1].upper() + text[1:]
+    return text if text.endswith((".", "!", "?")) else text + "."
+
+
 def file_header(data: bytes) -> list[str] | None:
-    """The CSV header row (None, with the reason shown, when the file cannot be read)."""
+    """The CSV header row (None, with the reason in one sentence, when the file cannot be read)."""
     try:
         source = open_source(data)
         try:
@@ -40,7 +50,7 @@ def file_header(data: bytes) -> list[str] | None:
         finally:
             source.close()
     except DomainError as exc:
-        st.error(f"CSV file: {exc}")
+        st.error(sentence(exc))
         return None
 
 
@@ -82,16 +92,27 @@ def show_preview(data: bytes, mapping: dict[str, Any], entity: str) -> bool:
     try:
         result = preview(data, mapping, entity, n=10)
     except DomainError as exc:
-        st.error(f"Mapping: {exc}")
+        if exc.field in KEYS[entity] and "has no column" in str(exc):
+            st.error(
+                f"No column is mapped to {exc.field}, which matches rows to existing records: pick its column "
+                "under Column mapping, or choose another key under 'Match existing records by'."
+            )
+        else:
+            st.error(sentence(exc))
         return False
     st.subheader("Preview")
+    st.caption(f"Read as {result.read_as}.")
     for note in result.notes:
-        st.info(note)
+        st.info(sentence(note))
     if result.ignored:
         st.caption("Columns not imported: " + ", ".join(result.ignored))
     st.dataframe(result.rows, hide_index=True, width="stretch")
     if result.errors:
-        st.warning(f"{len(result.errors)} problems in the first rows:")
+        bad_rows = len({e.row_number for e in result.errors})
+        st.warning(
+            f"{bad_rows} of the first {len(result.rows)} rows have problems (bad values are shown as written in "
+            "the file). Fix them in the file, or tick 'Skip bad rows' to import the good rows only."
+        )
         st.dataframe(_error_rows(result.errors), hide_index=True, width="stretch")
     return True
 
@@ -120,7 +141,7 @@ def run_import(
             )
     except DomainError as exc:
         bar.empty()
-        st.error(str(exc))
+        st.error(sentence(exc))
         return None
     bar.progress(1.0, text="Done")
     return report
@@ -129,11 +150,11 @@ def run_import(
 def show_report(report: ImportReport) -> None:
     """What the import did, and the downloadable error report."""
     if report.committed:
-        st.success(report.summary())
+        st.success(report.summary(skip_hint=PAGE_SKIP_HINT))
     elif report.dry_run:
-        st.info(report.summary())
+        st.info(report.summary(skip_hint=PAGE_SKIP_HINT))
     else:
-        st.error(report.summary())
+        st.error(report.summary(skip_hint=PAGE_SKIP_HINT))
     c1, c2, c3, c4, c5 = st.columns(5)
     c1.metric("Rows read", f"{report.rows_read:,}")
     c2.metric("New" if report.committed else "Would be new", f"{report.inserted:,}")

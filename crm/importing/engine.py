@@ -63,6 +63,8 @@ class ImportPreview:
     errors: list[RowError]
     encoding: str
     notes: list[str] = field(default_factory=list)
+    read_as: str = ""  # e.g. "UTF-8 text, columns separated by semicolons (;)"
+    delimiter: str = ","
 
 
 def preview(source: Source, mapping: MappingSource, entity: str, n: int = 20) -> ImportPreview:
@@ -78,11 +80,20 @@ def preview(source: Source, mapping: MappingSource, entity: str, n: int = 20) ->
         parser = RowParser(plan, parsed_mapping, DateReader(order))
         rows: list[dict[str, Any]] = []
         errors: list[RowError] = []
+        seen: dict[str, int] = {}
+        key_index = plan.indexes.get(plan.key)
         for row_number, cells in first[:n]:
             record, row_errors = parser.parse(row_number, cells)
+            row_errors = list(row_errors)
+            key_value = cells[key_index].strip() if key_index is not None and key_index < len(cells) else ""
+            if key_value:  # the same key twice in the file: the import would refuse the second row
+                earlier = seen.setdefault(key_value.casefold(), row_number)
+                if earlier != row_number:
+                    row_errors.append(
+                        RowError(row_number, plan.key, key_value, f"duplicate {plan.key}: also in row {earlier}")
+                    )
             errors.extend(row_errors)
-            values = dict(record.values) if record is not None else {}
-            rows.append({"row_number": row_number, **values})
+            rows.append(_preview_row(row_number, cells, plan.indexes, record, row_errors))
         return ImportPreview(
             entity=entity,
             header=list(reader.header),
@@ -93,9 +104,25 @@ def preview(source: Source, mapping: MappingSource, entity: str, n: int = 20) ->
             errors=errors,
             encoding=src.encoding,
             notes=[*src.notes, *notes],
+            read_as=src.describe(),
+            delimiter=src.delimiter,
         )
     finally:
         src.close()
+
+
+def _preview_row(
+    row_number: int, cells: list[str], indexes: dict[str, int], record: Record | None, errors: list[RowError]
+) -> dict[str, Any]:
+    """One preview line: each field as read, or the raw cell where it could not be read, and the row's problems."""
+    values = dict(record.values) if record is not None else {}
+    bad = {e.field for e in errors}
+    row: dict[str, Any] = {"row_number": row_number}
+    for name, index in indexes.items():
+        raw = cells[index] if index < len(cells) else ""
+        row[name] = raw if (record is None or name in bad) else values.get(name)
+    row["problems"] = "; ".join(f"{e.field}: {e.reason}" if e.field else e.reason for e in errors)
+    return row
 
 
 def import_csv(

@@ -53,8 +53,8 @@ class ImportReport:
         if len(self.errors) < MAX_LISTED_ERRORS:
             self.errors.append(error)
 
-    def summary(self) -> str:
-        """One line a person can read: what happened and whether it was kept."""
+    def summary(self, *, skip_hint: str = "use --skip-bad-rows") -> str:
+        """One line a person can read: what happened and whether it was kept (``skip_hint`` names the control)."""
         verb = "would insert" if not self.committed else "inserted"
         parts = [
             f"{self.rows_read} rows read",
@@ -68,7 +68,7 @@ class ImportReport:
         elif self.dry_run:
             state = "dry run: nothing changed"
         else:
-            state = "rolled back: nothing changed (fix the errors or use --skip-bad-rows)"
+            state = f"rolled back: nothing changed (fix the errors or {skip_hint})"
         return f"{self.entity}: " + ", ".join(parts) + f" — {state}"
 
     def errors_csv(self) -> bytes:

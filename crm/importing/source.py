@@ -1,4 +1,4 @@
-"""Reading the CSV: open any source, detect its encoding, and stream its records in batches."""
+"""Reading the CSV: open any source, refuse what is not text, detect encoding and delimiter, stream records."""
 
 from __future__ import annotations
 
@@ -20,6 +20,27 @@ csv.field_size_limit(max(csv.field_size_limit(), MAX_FIELD_BYTES))
 
 Source = str | Path | bytes | BinaryIO
 
+DELIMITERS = {",": "commas (,)", ";": "semicolons (;)", "\t": "tabs", "|": "vertical bars (|)"}
+ENCODING_NAMES = {
+    "utf-8": "UTF-8",
+    "utf-8-sig": "UTF-8 (with byte-order mark)",
+    "utf-16": "UTF-16 (with byte-order mark)",
+    "cp1252": "Windows-1252",
+    "latin-1": "Latin-1",
+}
+SNIFF_LINES = 50
+# Files people upload by mistake, by their first bytes: what to call them in the message.
+MAGIC = (
+    (b"\x89PNG", "a PNG image"),
+    (b"\xff\xd8\xff", "a JPEG image"),
+    (b"GIF8", "a GIF image"),
+    (b"%PDF", "a PDF document"),
+    (b"PK\x03\x04", "a zip archive or an Excel/Numbers workbook (.xlsx)"),
+    (b"\xd0\xcf\x11\xe0", "an old Excel workbook (.xls)"),
+    (b"\x1f\x8b", "a gzip archive"),
+    (b"SQLite format 3", "a SQLite database"),
+)
+
 
 @dataclass
 class CsvSource:
@@ -31,6 +52,12 @@ class CsvSource:
     encoding: str
     notes: list[str] = field(default_factory=list)
     owned: bool = False
+    delimiter: str = ","
+
+    def describe(self) -> str:
+        """How the file was read, in words: "UTF-8 text, columns separated by semicolons (;)"."""
+        encoding = ENCODING_NAMES.get(self.encoding, self.encoding)
+        return f"{encoding} text, columns separated by {DELIMITERS[self.delimiter]}"
 
     def close(self) -> None:
         """Close the stream if this object opened it."""
@@ -67,9 +94,50 @@ def open_source(source: Source) -> CsvSource:
         raise InvalidImportFile("the file must be opened in binary mode ('rb')", field="file")
     if not head.lstrip(b"\xef\xbb\xbf\xff\xfe\r\n\t ,;").strip():
         raise InvalidImportFile("the file is empty: it has no header row and no data", field="file", row_number=1)
+    _refuse_binary(head)
     result = CsvSource(stream=stream, start=start, size=size, encoding="utf-8", owned=owned)
     result.encoding = _detect_encoding(result, head)
+    result.delimiter = _detect_delimiter(head, result.encoding)
     return result
+
+
+def _refuse_binary(head: bytes) -> None:
+    """Raise one clear sentence when the file is not text (an image, a workbook, an archive …)."""
+    what = next((name for magic, name in MAGIC if head.startswith(magic)), None)
+    if what is None and not head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        sample = head[:4096]
+        controls = sum(1 for b in sample if b < 32 and b not in (9, 10, 13))
+        if b"\x00" in sample or controls > len(sample) // 20:
+            what = "a binary file"
+    if what is not None:
+        raise InvalidImportFile(
+            f"this file is not a CSV text file (it looks like {what}): export the data as CSV and use that file",
+            field="file",
+        )
+
+
+def _detect_delimiter(head: bytes, encoding: str) -> str:
+    """The separator (``,`` ``;`` tab ``|``) that splits the first lines into the same number of columns."""
+    text = head.decode(encoding, errors="ignore")
+    if not head.endswith((b"\n", b"\r")) and len(head) >= CHUNK:
+        text = text.rsplit("\n", 1)[0]  # drop a line cut by the chunk
+    lines = [line for line in text.splitlines() if line.strip()][:SNIFF_LINES]
+    if not lines:
+        return ","
+    best, best_score = ",", (0, 0)
+    for candidate in DELIMITERS:
+        try:
+            rows = list(csv.reader(lines, delimiter=candidate))
+        except csv.Error:
+            continue
+        width = len(rows[0]) if rows else 0
+        if width < 2:
+            continue
+        agreeing = sum(1 for row in rows if len(row) == width)
+        score = (agreeing, width)
+        if score > best_score:  # earlier candidates win ties: a comma file stays a comma file
+            best, best_score = candidate, score
+    return best
 
 
 def _seekable(stream: BinaryIO) -> bool:
@@ -151,7 +219,7 @@ class RecordReader:
         text = io.TextIOWrapper(
             io.BufferedReader(self.counter, CHUNK), encoding=self.source.encoding, newline="", errors="strict"
         )
-        reader = csv.reader(text, strict=True)
+        reader = csv.reader(text, delimiter=self.source.delimiter, strict=True)
         self._reader = reader
         self._rows = reader
         header: list[str] | None = None

@@ -462,7 +462,9 @@ def test_preview_shows_mapping_parsed_rows_and_errors_without_writing(clean_db: 
     shown = preview(FIXTURES / "leads_bad_row.csv", None, "leads", n=2)
 
     assert shown.columns["email"] == "email" and shown.key == "email"
-    assert shown.rows[0]["email"] == "ok.one@example.com" and shown.rows[1] == {"row_number": 3}
+    assert shown.rows[0]["email"] == "ok.one@example.com" and shown.rows[0]["problems"] == ""
+    bad = shown.rows[1]  # a bad row shows its values as written, with its problems
+    assert bad["row_number"] == 3 and bad["email"] == "not-an-email" and "email:" in bad["problems"]
     assert {e.field for e in shown.errors} == {"email", "status", "engagement_score"}
     assert state(clean_db) == before
 

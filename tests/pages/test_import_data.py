@@ -39,7 +39,7 @@ def test_mapping_is_prefilled_from_the_headers_and_previewed(clean_db, people, a
         "company": "Company",
     }
     assert at.dataframe[0].value["email"].tolist()[0] == "ada@example.com"
-    assert "problems in the first rows" in at.warning[0].value
+    assert "1 of the first 3 rows have problems" in at.warning[0].value
 
 
 def test_dry_run_reports_bad_rows_and_changes_nothing(clean_db, people, app_as):
@@ -97,3 +97,32 @@ def test_accounts_import_from_the_page_maps_revenue_in_millions(clean_db, people
     with clean_db.connect() as conn:
         row = conn.execute(text("SELECT name, industry, annual_revenue FROM accounts")).one()
     assert (row.name, row.industry, float(row.annual_revenue)) == ("Acme Corp", "software", 12_500_000.0)
+
+
+def test_a_png_named_csv_gets_one_sentence_and_no_mapping(clean_db, people, app_as):
+    png = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x02\x00\x00\x00"
+    at = _upload(app_as(people["leo"], "pages/import_data.py"), png)
+    assert not at.exception
+    assert [e.value for e in at.error] == [
+        "This file is not a CSV text file (it looks like a PNG image): export the data as CSV and use that file."
+    ]
+    assert not at.selectbox and not at.dataframe
+
+
+def test_the_preview_says_how_the_file_was_read_and_shows_bad_values_as_written(clean_db, people, app_as):
+    data = "Email;Last Name;Company\nzoe@example.com;Müller;Café\nnot-an-email;Núñez;Niño\n".encode("cp1252")
+    at = _upload(app_as(people["leo"], "pages/import_data.py"), data)
+    assert not at.exception
+    assert "Read as Windows-1252 text, columns separated by semicolons (;)." in [c.value for c in at.caption]
+    rows = at.dataframe[0].value
+    assert rows["email"].tolist() == ["zoe@example.com", "not-an-email"]
+    assert rows["last_name"].tolist() == ["Müller", "Núñez"]
+    assert "email:" in rows["problems"].tolist()[1]
+
+
+def test_a_refused_import_points_at_the_checkbox_not_a_command_line_flag(clean_db, people, app_as):
+    at = _upload(app_as(people["leo"], "pages/import_data.py"))
+    at.button(key="import_run").click().run()
+    message = at.error[0].value
+    assert "tick 'Skip bad rows'" in message and "--" not in message
+    assert _lead_count(clean_db) == 0
