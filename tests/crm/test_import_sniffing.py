@@ -15,7 +15,7 @@ from sqlalchemy import Engine, text
 
 from core.db import session_factory
 from crm.actors import Actor, actor_from_user
-from crm.importer import InvalidImportFile, import_csv, preview
+from crm.importing import InvalidImportFile, import_csv, preview
 from crm.importing.source import open_source
 from tests.crm.conftest import add_user
 
@@ -57,13 +57,14 @@ def rep(clean_db: Engine) -> Actor:
         return actor_from_user(add_user(session, "Ivy", "rep"))
 
 
-def _import(engine: Engine, data: bytes, actor: Actor | None = None):
-    return import_csv(engine_or_session=engine, entity="leads", source=data, actor=actor)
+def _import(engine: Engine, data: bytes, actor: Actor):
+    with session_factory(engine).begin() as session:
+        return import_csv(session=session, actor=actor, entity="leads", source=data)
 
 
-def test_a_png_named_csv_gets_one_sentence_and_changes_nothing(clean_db):
+def test_a_png_named_csv_gets_one_sentence_and_changes_nothing(clean_db, rep):
     with pytest.raises(InvalidImportFile) as refused:
-        _import(clean_db, _png())
+        _import(clean_db, _png(), rep)
     message = str(refused.value)
     assert message == (
         "this file is not a CSV text file (it looks like a PNG image): export the data as CSV and use that file"
