@@ -15,8 +15,9 @@ import datetime as dt
 import numpy as np
 import polars as pl
 
-from analytics.deal_features import data_end, day_end
+from analytics.deal_features import data_end
 from analytics.forecast import forecast, month_add
+from analytics.pipeline import weighted_pipeline_on
 from analytics.query import Source, run
 from analytics.win_model import train_win_model
 
@@ -48,17 +49,7 @@ def won_between(start: dt.date, end: dt.date, *, con: Source = None) -> pl.DataF
 
 def stage_weighted_pipeline(as_of: dt.date, horizon_end: dt.date, *, con: Source = None) -> float:
     """Σ amount × stage probability of deals open at the end of ``as_of`` expected to close in the horizon."""
-    end = day_end(as_of)
-    value = run(
-        """
-        SELECT CAST(coalesce(sum(amount * probability), 0) AS DOUBLE) AS weighted FROM opportunity_history
-        WHERE valid_from_at < ?::TIMESTAMPTZ AND (valid_to_at IS NULL OR valid_to_at >= ?::TIMESTAMPTZ) AND is_open
-          AND expected_close_on <= ?
-        """,
-        [end, end, horizon_end],
-        con=con,
-    )["weighted"][0]
-    return float(value)
+    return weighted_pipeline_on(as_of, closing_by=horizon_end, con=con)
 
 
 def run_backtest(

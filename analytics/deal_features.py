@@ -7,6 +7,7 @@ import datetime as dt
 import polars as pl
 
 from analytics.query import Source, run
+from analytics.stats import day_end
 
 # Snapshots for training: the start of the 1st and the 16th of every month (UTC).
 SNAPSHOT_DAYS = (1, 16)
@@ -72,11 +73,6 @@ ASOF LEFT JOIN all_closes ac ON ac.k = 1 AND ac.closed_at < p.snapshot_at
 WHERE s.stage NOT IN ('closed_won', 'closed_lost')
 ORDER BY p.snapshot_at, p.opportunity_id
 """
-
-
-def day_end(day: dt.date) -> dt.datetime:
-    """The end of a UTC day (midnight starting the next day)."""
-    return dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), tzinfo=dt.UTC)
 
 
 def open_deal_features(as_of: dt.date, *, con: Source = None) -> pl.DataFrame:

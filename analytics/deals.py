@@ -111,7 +111,7 @@ def sales_velocity(filters: MetricFilter = ALL, *, con: Source = None) -> pl.Dat
     )
 
 
-def _stage_visits(*, join_deals: bool) -> str:
+def stage_visits_sql(*, join_deals: bool) -> str:
     """SQL for finished visits of open stages: opportunity_id, stage, entered_at, left_at, days (deal as ``o``).
 
     A visit runs from a stage change to the next one (ties in time are not ordered further).
@@ -137,7 +137,7 @@ def stage_duration(filters: MetricFilter = ALL, *, con: Source = None) -> pl.Dat
     cond, params = filters.where(date_expr=utc_day("e.left_at"), alias="o")
     return run(
         f"""
-        WITH v AS ({_stage_visits(join_deals=True)} AND {cond})
+        WITH v AS ({stage_visits_sql(join_deals=True)} AND {cond})
         SELECT stages.stage, count(v.days) AS count_visits, median(v.days) AS median_days,
                quantile_cont(v.days, 0.9) AS p90_days
         FROM {stages_values_sql(OPEN_STAGES)}
@@ -151,7 +151,7 @@ def stage_duration(filters: MetricFilter = ALL, *, con: Source = None) -> pl.Dat
 
 def stage_p90_days(*, con: Source = None) -> dict[str, float]:
     """Each open stage's P90 of days per finished visit, over the whole history and all owners."""
-    visits = _stage_visits(join_deals=False)
+    visits = stage_visits_sql(join_deals=False)
     frame = run(f"SELECT stage, quantile_cont(days, 0.9) AS p90 FROM ({visits}) GROUP BY 1", con=con)
     return {stage: float(p90) for stage, p90 in frame.rows() if p90 is not None}
 

@@ -9,6 +9,7 @@ import polars as pl
 from analytics.dimensions import OPPORTUNITY_DIMENSIONS, dimension_sql, stages_values_sql
 from analytics.filters import ALL, MetricFilter
 from analytics.query import Source, run
+from analytics.stats import day_end
 from models.domain import OPEN_STAGES
 
 CHANGE_CATEGORIES = ("new", "increased", "decreased", "won", "lost", "unchanged")
@@ -59,11 +60,8 @@ def open_pipeline_by_stage_and_territory(filters: MetricFilter = ALL, *, con: So
     return run(sql + " ORDER BY stage, territory", params, con=con)
 
 
-def _day_end(day: dt.date) -> dt.datetime:
-    return dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), tzinfo=dt.UTC)
-
-
-def _state_on(alias: str) -> str:
+def state_on_sql(alias: str) -> str:
+    """A CTE ``alias`` of each deal's history row valid at an instant (two parameters: that instant twice)."""
     return f"""{alias} AS (
         SELECT * FROM opportunity_history
         WHERE valid_from_at < ?::TIMESTAMPTZ AND (valid_to_at IS NULL OR valid_to_at >= ?::TIMESTAMPTZ)
@@ -91,19 +89,37 @@ def pipeline_on(day: dt.date, filters: MetricFilter = ALL, *, con: Source = None
         )
         if frame["is_covered"][0]:
             return frame.drop("is_covered")
+    return _pipeline_from_history(day, filters, con=con)
+
+
+def _pipeline_from_history(
+    day: dt.date, filters: MetricFilter, *, closing_by: dt.date | None = None, con: Source = None
+) -> pl.DataFrame:
+    """:func:`pipeline_on` rebuilt from ``opportunity_history``, optionally only deals expected to close by a day."""
     cond, params = filters.where(alias="o")
-    end = _day_end(day)
+    end = day_end(day)
+    closing = "" if closing_by is None else "AND h.expected_close_on <= ?::DATE"
     return run(
         f"""
-        WITH {_state_on("h")}
+        WITH {state_on_sql("h")}
         SELECT count(*) AS count_open, CAST(coalesce(sum(h.amount), 0) AS DOUBLE) AS amount,
                CAST(coalesce(sum(h.amount * h.probability), 0) AS DOUBLE) AS weighted_amount
         FROM h JOIN opportunities o USING (opportunity_id)
-        WHERE h.is_open AND {cond}
+        WHERE h.is_open {closing} AND {cond}
         """,
-        [end, end, *params],
+        [end, end, *([] if closing_by is None else [closing_by]), *params],
         con=con,
     )
+
+
+def weighted_pipeline_on(
+    day: dt.date, filters: MetricFilter = ALL, *, closing_by: dt.date | None = None, con: Source = None
+) -> float:
+    """Weighted pipeline (Σ amount × probability) at the end of a UTC day, as in :func:`pipeline_on`.
+
+    With ``closing_by``, only deals then expected to close on or before that day (the backtest's baseline).
+    """
+    return float(_pipeline_from_history(day, filters, closing_by=closing_by, con=con)["weighted_amount"][0])
 
 
 def pipeline_trend(filters: MetricFilter = ALL, *, by: str = "stage", con: Source = None) -> pl.DataFrame:
@@ -138,10 +154,10 @@ def pipeline_changes(
     if from_day > to_day:
         raise ValueError(f"from_day {from_day} is after to_day {to_day}")
     cond, params = filters.where(alias="o")
-    start, end = _day_end(from_day), _day_end(to_day)
+    start, end = day_end(from_day), day_end(to_day)
     frame = run(
         f"""
-        WITH {_state_on("f")}, {_state_on("t")}
+        WITH {state_on_sql("f")}, {state_on_sql("t")}
         SELECT o.opportunity_id, o.name, o.account_name, o.owner_id, o.owner_name, o.team_name, o.territory_name,
                o.source, f.stage AS from_stage, t.stage AS to_stage,
                CAST(CASE WHEN f.is_open THEN f.amount END AS DOUBLE) AS from_amount,

@@ -7,13 +7,13 @@ from typing import Literal
 
 import polars as pl
 
-from analytics.deals import _stage_visits
+from analytics.deals import stage_visits_sql
 from analytics.dimensions import LEAD_DIMENSIONS, OPPORTUNITY_DIMENSIONS, dimension_sql
 from analytics.filters import ALL, MetricFilter
-from analytics.pipeline import _day_end, _state_on
+from analytics.pipeline import state_on_sql
 from analytics.query import Source, run
-from analytics.stats import utc_day
-from analytics.team import _REPS, quarter_bounds
+from analytics.stats import day_end, utc_day
+from analytics.team import REPS_SQL, quarter_bounds
 
 DealState = Literal["open", "won", "lost", "closed", "created"]
 # which deals each state selects, and the date the range applies to (None = the range does not apply)
@@ -93,11 +93,11 @@ def deals_open_on(
     Behind a point of ``pipeline_trend``, which has no lead source: the source filter does not apply here either.
     """
     cond, params = filters.where(alias="o", source=False)
-    end = _day_end(day)
+    end = day_end(day)
     stage_cond = "TRUE" if stage is None else "h.stage = ?"
     return run(
         f"""
-        WITH {_state_on("h")}
+        WITH {state_on_sql("h")}
         SELECT o.opportunity_id, o.name, o.account_name, o.owner_name, o.team_name, o.territory_name, o.source,
                h.stage, CAST(h.amount AS DOUBLE) AS amount, h.probability, h.expected_close_on, o.created_at
         FROM h JOIN opportunities o USING (opportunity_id)
@@ -128,7 +128,7 @@ def deals_behind_coverage(
         f"""
         SELECT {DEAL_COLUMNS} FROM opportunities
         WHERE is_open AND expected_close_on BETWEEN ? AND ?
-          AND owner_id IN (SELECT r.owner_id FROM {_REPS} r WHERE {cond} AND CAST({columns[by]} AS VARCHAR) = ?)
+          AND owner_id IN (SELECT r.owner_id FROM {REPS_SQL} r WHERE {cond} AND CAST({columns[by]} AS VARCHAR) = ?)
         ORDER BY amount DESC NULLS LAST, name LIMIT ?
         """,
         [q_start, q_end, *params, key, limit],
@@ -143,7 +143,7 @@ def stage_visits_behind(
     cond, params = filters.where(date_expr=utc_day("e.left_at"), alias="o")
     return run(
         f"""
-        WITH v AS ({_stage_visits(join_deals=True)} AND {cond})
+        WITH v AS ({stage_visits_sql(join_deals=True)} AND {cond})
         SELECT v.opportunity_id, o.name, o.account_name, o.owner_name, o.team_name, o.territory_name,
                v.stage, v.entered_at, v.left_at, v.days, CAST(o.amount AS DOUBLE) AS amount, o.stage AS stage_now
         FROM v JOIN opportunities o USING (opportunity_id)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 
 import polars as pl
@@ -50,3 +51,8 @@ def utc_month(column: str) -> str:
 def days_between(start: str, end: str) -> str:
     """SQL for the (fractional) days from one TIMESTAMPTZ to another."""
     return f"(epoch({end}) - epoch({start})) / 86400.0"
+
+
+def day_end(day: dt.date) -> dt.datetime:
+    """The end of a UTC day (midnight starting the next day): the instant "at the end of ``day``" means."""
+    return dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), tzinfo=dt.UTC)

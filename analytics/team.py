@@ -10,7 +10,7 @@ from analytics.filters import ALL, MetricFilter
 from analytics.query import Source, run
 from analytics.stats import with_rate
 
-_REPS = "(SELECT user_id AS owner_id, name AS owner_name, team_id, team_name, territory_id FROM users)"
+REPS_SQL = "(SELECT user_id AS owner_id, name AS owner_name, team_id, team_name, territory_id FROM users)"
 
 
 def quarter_bounds(day: dt.date) -> tuple[dt.date, dt.date]:
@@ -33,7 +33,7 @@ def rep_leaderboard(filters: MetricFilter = ALL, *, con: Source = None) -> pl.Da
     closed_on = "closed_on"
     frame = run(
         f"""
-        WITH r AS (SELECT * FROM {_REPS} r WHERE {cond}),
+        WITH r AS (SELECT * FROM {REPS_SQL} r WHERE {cond}),
         closed AS (
             SELECT owner_id, count(*) FILTER (WHERE is_won) AS count_won, count(*) AS count_closed,
                    CAST(coalesce(sum(amount) FILTER (WHERE is_won), 0) AS DOUBLE) AS won_amount
@@ -88,7 +88,7 @@ def pipeline_coverage(
     closed_on = "closed_on"
     frame = run(
         f"""
-        WITH r AS (SELECT * FROM {_REPS} r WHERE {cond}),
+        WITH r AS (SELECT * FROM {REPS_SQL} r WHERE {cond}),
         per_rep AS (
             SELECT r.owner_id,
                    (SELECT CAST(coalesce(sum(amount), 0) AS DOUBLE) FROM quotas
