@@ -3,8 +3,9 @@
 Per simulation each open deal is won with its win probability; a won deal closes on its expected close date
 plus a slip drawn from how late won deals actually closed, as they stood on past 1sts and 16ths with as many
 days to their expected date (or, when already overdue, after a wait drawn from how long overdue won deals
-took). Pipeline not created yet is a run rate: won value per creation-month cohort and months-to-close, one
-of the last RUN_RATE_COHORTS cohorts drawn per future month. The result is
+took). Pipeline not created yet is a run rate: won value per created deal by creation-month cohort and months-to-close
+(fully observed cells only: unobserved = missing, never zero), times the recent creation rate of deals (so it
+follows growth or decline), one of the last RUN_RATE_COHORTS cohorts drawn per future month. The result is
 P10/P50/P90 per month, quarter, owner, team and territory, and the probability of reaching quota.
 """
 
@@ -18,6 +19,8 @@ import numpy as np
 import polars as pl
 from scipy import sparse
 
+from analytics.calibration import Calibration
+from analytics.calibration import apply as apply_calibration
 from analytics.deal_features import data_end, won_deal_timing
 from analytics.filters import MetricFilter
 from analytics.model_store import load_model
@@ -26,6 +29,8 @@ from analytics.team import quarter_bounds
 from analytics.win_model import WinModel, score_open_deals, train_win_model
 
 RUN_RATE_COHORTS = 12
+CREATION_MONTHS = 3  # the creation rate of new deals is measured over this many months up to the as-of day
+DAYS_PER_MONTH = 365.25 / 12
 SLIP_BUCKETS = np.array([0, 30, 90])  # bands of days to the expected close: ≤0, 1–30, 31–90, >90
 DEFAULT_SIMULATIONS = 500
 MAX_CELLS = 16_000_000  # deals × simulations per chunk (about 64 MB per float32 array)
@@ -47,6 +52,8 @@ class Forecast:
     deals: pl.DataFrame
     probability_source: str
     simulations: int
+    calibrated: bool = False
+    fallback_reason: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         """The CLI's JSON: p10/p50/p90 of won value closing within the horizon, and one row per month."""
@@ -56,6 +63,7 @@ class Forecast:
             "horizon_end": self.horizon_end.isoformat(),
             "simulations": self.simulations,
             "probability_source": self.probability_source,
+            "bands": "calibrated on the backtest" if self.calibrated else "simulated",
             **{k: round(v, 2) for k, v in self.totals.items()},
             "rows": [
                 {k: (v.isoformat() if isinstance(v, dt.date) else round(v, 2)) for k, v in row.items()}
@@ -88,14 +96,45 @@ def slip_distribution(as_of: dt.date, *, con: Source = None) -> list[np.ndarray]
     return pools
 
 
-def run_rate_cohorts(as_of: dt.date, months: int, *, con: Source = None) -> np.ndarray:
-    """Won value per creation-month cohort (rows, the last RUN_RATE_COHORTS months) by months to close (columns).
+@dataclass
+class RunRate:
+    """Pipeline not created yet: won value per created deal by cohort and months to close, and the creation rate.
 
-    NaN where that cohort's month has not been fully observed by ``as_of``.
+    ``yields[c, k]`` is the won value that closed ``k`` months after its creation month per deal created in cohort
+    ``c`` (the fully observed creation months among the last RUN_RATE_COHORTS), NaN where that cell was not fully
+    observed by the as-of day or lies before the first recorded close. ``deals_per_month`` is how many deals were
+    created per month over the last CREATION_MONTHS months (so the run rate follows growth or decline).
+    """
+
+    yields: np.ndarray
+    deals_per_month: float
+    cohorts: list[dt.date]
+
+
+def run_rate_cohorts(as_of: dt.date, months: int, *, con: Source = None) -> RunRate:
+    """The run rate's history as of ``as_of``, learned from fully observed cells only (unobserved = missing).
+
+    A cohort counts only from the first month with any recorded close on (before it the data cannot tell a
+    cohort that won nothing from one whose closes were not recorded); a cell counts only when its close month
+    ended by ``as_of``.
     """
     first_open = month_add(as_of + dt.timedelta(days=1), 0)
+    first_close = run("SELECT min(closed_on) AS first FROM opportunities WHERE closed_on <= ?", [as_of], con=con)
+    first_close_day = first_close["first"][0]
     start = month_add(first_open, -RUN_RATE_COHORTS)
-    frame = run(
+    if first_close_day is not None:
+        start = max(start, month_add(first_close_day, 0))
+    count = max(0, (first_open.year - start.year) * 12 + first_open.month - start.month)
+    cohorts = [month_add(start, c) for c in range(count)]
+    created = run(
+        """
+        SELECT date_trunc('month', created_on) AS cohort, count(*) AS deals FROM opportunities
+        WHERE created_on >= ? AND created_on < ? GROUP BY ALL
+        """,
+        [start, first_open],
+        con=con,
+    )
+    won = run(
         """
         SELECT date_trunc('month', created_on) AS cohort, date_trunc('month', closed_on) AS closed_month,
                CAST(sum(amount) AS DOUBLE) AS won
@@ -106,17 +145,47 @@ def run_rate_cohorts(as_of: dt.date, months: int, *, con: Source = None) -> np.n
         [start, first_open, as_of],
         con=con,
     )
-    grid = np.zeros((RUN_RATE_COHORTS, months))
-    for c in range(RUN_RATE_COHORTS):
+    index = {c: i for i, c in enumerate(cohorts)}
+    deals = np.zeros(count)
+    for row in created.iter_rows(named=True):
+        deals[index[_as_date(row["cohort"])]] = row["deals"]
+    grid = np.full((count, months), np.nan)
+    for c in range(count):
         for k in range(months):
-            if month_add(start, c + k) >= first_open:
-                grid[c, k] = np.nan
-    for row in frame.iter_rows(named=True):
-        c = (row["cohort"].year - start.year) * 12 + row["cohort"].month - start.month
-        k = (row["closed_month"].year - row["cohort"].year) * 12 + row["closed_month"].month - row["cohort"].month
-        if 0 <= c < RUN_RATE_COHORTS and 0 <= k < months and not np.isnan(grid[c, k]):
-            grid[c, k] += row["won"]
-    return grid
+            if month_add(start, c + k) < first_open and deals[c] > 0:
+                grid[c, k] = 0.0
+    for row in won.iter_rows(named=True):
+        cohort = index.get(_as_date(row["cohort"]))
+        closed = _as_date(row["closed_month"])
+        if cohort is None:
+            continue
+        k = (closed.year - cohorts[cohort].year) * 12 + closed.month - cohorts[cohort].month
+        if 0 <= k < months and not np.isnan(grid[cohort, k]):
+            grid[cohort, k] += row["won"] / deals[cohort]
+    return RunRate(yields=grid, deals_per_month=creation_rate(as_of, con=con), cohorts=cohorts)
+
+
+def creation_rate(as_of: dt.date, *, con: Source = None) -> float:
+    """Deals created per (average) month over the last CREATION_MONTHS calendar months up to ``as_of``.
+
+    The window starts on the 1st of the month CREATION_MONTHS before the day after ``as_of`` (exactly that many
+    months at a month-end); over fewer days when the data starts later.
+    """
+    start = month_add(as_of + dt.timedelta(days=1), -CREATION_MONTHS)
+    frame = run(
+        "SELECT count(*) AS deals, min(created_on) AS first FROM opportunities WHERE created_on BETWEEN ? AND ?",
+        [start, as_of],
+        con=con,
+    )
+    deals, first = frame["deals"][0], frame["first"][0]
+    if not deals or first is None:
+        return 0.0
+    days = (as_of - max(start, first)).days + 1
+    return float(deals) / max(days, 1) * DAYS_PER_MONTH
+
+
+def _as_date(value: dt.date | dt.datetime) -> dt.date:
+    return value.date() if isinstance(value, dt.datetime) else value
 
 
 def run_rate_shares(
@@ -174,15 +243,28 @@ def won_by_month(
     )
 
 
-def simulate_run_rate(grid: np.ndarray, fractions: np.ndarray, rng: np.random.Generator, sims: int) -> np.ndarray:
-    """Won value per simulation and month from deals created after the as-of day: (sims, months)."""
+def simulate_run_rate(rate: RunRate, fractions: np.ndarray, rng: np.random.Generator, sims: int) -> np.ndarray:
+    """Won value per simulation and month from deals created after the as-of day: (sims, months).
+
+    Each future month's deals (the creation rate × the share of that month still ahead) follow the per-deal
+    yields of one observed cohort drawn at random; a cell that cohort has not observed yet takes the mean of
+    the cohorts that have (missing, never zero). A months-to-close column no cohort has observed counts 0.
+    """
+    grid = rate.yields
     months = grid.shape[1]
-    column_means = np.nan_to_num(np.nanmean(np.where(np.isnan(grid), np.nan, grid), axis=0), nan=0.0)
+    out = np.zeros((sims, months))
+    observed = ~np.isnan(grid).all(axis=1)
+    if not observed.any() or rate.deals_per_month <= 0:
+        return out
+    grid = grid[observed]
+    observed_cells = ~np.isnan(grid)
+    sums = np.where(observed_cells, grid, 0.0).sum(axis=0)
+    counts = observed_cells.sum(axis=0)
+    column_means = np.divide(sums, counts, out=np.zeros(months), where=counts > 0)
     filled = np.where(np.isnan(grid), column_means[None, :], grid)
     picks = rng.integers(0, grid.shape[0], size=(sims, months))
-    out = np.zeros((sims, months))
     for j in range(months):
-        out[:, j:] += filled[picks[:, j], : months - j] * fractions[j]
+        out[:, j:] += filled[picks[:, j], : months - j] * (rate.deals_per_month * fractions[j])
     return out
 
 
@@ -195,11 +277,16 @@ def forecast(
     simulations: int = DEFAULT_SIMULATIONS,
     seed: int = 0,
     visible_owner_ids: tuple[str, ...] | None = None,
+    calibration: Calibration | None = None,
 ) -> Forecast:
     """Forecast won value for ``months`` calendar months after ``as_of`` (default: the warehouse's last day).
 
     ``visible_owner_ids`` (None = everyone) limits everything to those owners: their open deals, their share of
     the run rate, their quotas, so every group (team, territory, total) holds only their numbers.
+
+    With ``calibration`` (from the backtest, analytics.calibration) the P10–P90 bands are re-scaled from past
+    residuals: the total and quarters with the total level's, months with the month level's, owners, teams and
+    territories with the owner level's; P50 and the mean stay the simulation's.
 
     Without ``model``: the saved win model when it was trained on nothing after ``as_of``, else a model trained
     now on deals closed by ``as_of`` (so a past forecast never sees later outcomes).
@@ -207,7 +294,7 @@ def forecast(
     if months < 1:
         raise ValueError("months must be at least 1")
     as_of = as_of or data_end(con=con)
-    model = model or _model_for(as_of, con=con)
+    model = usable_model(model or _model_for(as_of, con=con))
     rng = np.random.default_rng(seed)
     first_open = month_add(as_of + dt.timedelta(days=1), 0)
     quarter = quarter_bounds(first_open)
@@ -314,19 +401,50 @@ def forecast(
         .with_columns(pl.Series("expected_won_in_horizon", expected_value))
         .sort("expected_won_in_horizon", descending=True)
     )
+    totals = _bands(horizon_total)
+    if calibration is not None:
+        totals, by_month, by_quarter, by_group = _calibrated(calibration, totals, by_month, by_quarter, by_group)
     return Forecast(
         as_of=as_of,
         month_starts=starts[:months],
         horizon_end=month_add(first_open, months) - dt.timedelta(days=1),
         quarter=quarter,
-        totals=_bands(horizon_total),
+        totals=totals,
         by_month=by_month,
         by_quarter=by_quarter,
         by_group=by_group,
         deals=deals_out,
         probability_source="stage fallback" if model.is_fallback else "calibrated model",
         simulations=simulations,
+        fallback_reason=model.card.get("fallback_reason") if model.is_fallback else None,
+        calibrated=calibration is not None and bool(calibration.levels),
     )
+
+
+def _calibrated(
+    calibration: Calibration,
+    totals: dict[str, float],
+    by_month: pl.DataFrame,
+    by_quarter: pl.DataFrame,
+    by_group: pl.DataFrame,
+) -> tuple[dict[str, float], pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    total = calibration.bounds("total")
+    lo, hi = apply_calibration(total, totals["p10"], totals["p50"], totals["p90"])
+    totals = {**totals, "p10": lo, "p90": hi}
+
+    def frame(data: pl.DataFrame, bounds: tuple[float, float] | None) -> pl.DataFrame:
+        if data.height == 0 or bounds is None:
+            return data
+        lo, hi = apply_calibration(bounds, data["p10"].to_numpy(), data["p50"].to_numpy(), data["p90"].to_numpy())
+        return data.with_columns(pl.Series("p10", lo), pl.Series("p90", hi))
+
+    groups = [
+        frame(by_group.filter(pl.col("dimension") == d), calibration.bounds("total" if d == "total" else "owner"))
+        for d in (*DIMENSIONS, "total")
+    ]
+    by_group = pl.concat([g for g in groups if g.height]) if any(g.height for g in groups) else by_group
+    by_group = by_group.sort(["dimension", "p50"], descending=[False, True])
+    return totals, frame(by_month, calibration.bounds("month")), frame(by_quarter, total), by_group
 
 
 def _draw_close_days(offsets: np.ndarray, pools: list[np.ndarray], rng: np.random.Generator, sims: int) -> np.ndarray:
@@ -341,6 +459,22 @@ def _draw_close_days(offsets: np.ndarray, pools: list[np.ndarray], rng: np.rando
     late = close <= 0
     close[late] = pools[0].astype(np.float32)[rng.integers(0, len(pools[0]), size=int(late.sum()))]
     return close
+
+
+def usable_model(model: WinModel) -> WinModel:
+    """``model``, or its stage win rates when on its own test split it was no better than them (Brier score).
+
+    A model trained on a thin or shifting history can rank deals worse than their stage does; the forecast
+    then uses the stage rates (``probability_source`` "stage fallback", with the reason).
+    """
+    test, stage = model.card.get("test") or {}, model.card.get("stage_baseline") or {}
+    if model.is_fallback or test.get("brier") is None or stage.get("brier") is None or test["brier"] < stage["brier"]:
+        return model
+    reason = (
+        f"the model's test Brier score {test['brier']:.4f} was no better than the stage win rates' {stage['brier']:.4f}"
+    )
+    card = {**model.card, "is_fallback": True, "fallback_reason": reason}
+    return WinModel(stage_rates=model.stage_rates, overall_rate=model.overall_rate, is_fallback=True, card=card)
 
 
 def _model_for(as_of: dt.date, *, con: Source) -> WinModel:
