@@ -27,8 +27,16 @@ def build_parser() -> argparse.ArgumentParser:
     fc.add_argument("--months", type=int, default=3, help="calendar months after the as-of day (default 3)")
     fc.add_argument("--simulations", type=int, default=500, help="Monte Carlo runs (default 500)")
     fc.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    fc.add_argument("--raw-bands", action="store_true", help="the simulated P10–P90, not calibrated on the backtest")
     bt = sub.add_parser("backtest", help="recompute past forecasts and compare them with what was won")
-    bt.add_argument("--points", type=int, default=6, help="how many past month-ends (default 6)")
+    bt.add_argument(
+        "--origins",
+        "--points",
+        dest="origins",
+        type=int,
+        default=20,
+        help="how many past origins (default 20): month-ends, or weekly days when there are too few month-ends",
+    )
     bt.add_argument("--months", type=int, default=3, help="horizon in months (default 3)")
     bt.add_argument("--json", action="store_true", help="print JSON instead of tables")
     return parser
@@ -75,12 +83,15 @@ def _train() -> int:
 
 def _forecast(args: argparse.Namespace) -> int:
     from analytics.forecast import forecast
+    from analytics.model_store import load_calibration
 
-    result = forecast(as_of=args.as_of, months=args.months, simulations=args.simulations)
+    calibration = None if args.raw_bands else load_calibration()
+    result = forecast(as_of=args.as_of, months=args.months, simulations=args.simulations, calibration=calibration)
     if args.json:
         print(json.dumps(result.to_json(), indent=2))
         return EXIT_OK
-    print(f"Forecast as of {result.as_of} to {result.horizon_end} ({result.probability_source}):")
+    bands = "bands calibrated on the backtest" if result.calibrated else "simulated bands (no backtest yet)"
+    print(f"Forecast as of {result.as_of} to {result.horizon_end} ({result.probability_source}; {bands}):")
     print(f"  P10 {result.totals['p10']:,.0f}  P50 {result.totals['p50']:,.0f}  P90 {result.totals['p90']:,.0f}")
     for row in result.by_month.iter_rows(named=True):
         print(f"  {row['month']:%Y-%m}  P10 {row['p10']:,.0f}  P50 {row['p50']:,.0f}  P90 {row['p90']:,.0f}")
@@ -88,17 +99,44 @@ def _forecast(args: argparse.Namespace) -> int:
 
 
 def _backtest(args: argparse.Namespace) -> int:
-    from analytics.backtest import run_backtest
+    from analytics.backtest import backtest
     from analytics.model_store import save_backtest
 
-    points, summary = run_backtest(points=args.points, months=args.months)
-    save_backtest(points, summary)
+    if args.origins < 1:
+        raise ValueError("--origins must be at least 1")
+    report = backtest(origins=args.origins, months=args.months)
+    save_backtest(report.points, report.summary, calibration=report.calibration, verdict=report.verdict)
     if args.json:
-        print(json.dumps({"points": points.to_dicts(), "summary": summary.to_dicts()}, indent=2, default=str))
+        payload = {
+            "verdict": report.verdict,
+            "points": report.points.to_dicts(),
+            "summary": report.summary.to_dicts(),
+            "calibration": report.calibration.to_json(),
+        }
+        print(json.dumps(payload, indent=2, default=str))
         return EXIT_OK
-    for row in summary.iter_rows(named=True):
-        cover = f", P10–P90 coverage {row['coverage_total']:.0%}" if row.get("coverage_total") is not None else ""
-        print(
-            f"{row['method']}: WAPE {row['wape']:.1%}, bias {row['bias']:+.1%} over {row['count_dates']} dates{cover}"
-        )
+    points = report.points
+    if points.height == 0:
+        print(report.verdict)
+        return EXIT_OK
+    print(
+        f"Backtest: {points.height} origins {points['as_of'].min()!s} … {points['as_of'].max()!s}, "
+        f"{args.months}-month horizons (each forecast made with only what was known on its day)."
+    )
+    print(f"{'method':<26}{'WAPE':>8}{'bias':>8}   WAPE − forecast's (90 % interval)")
+    for row in report.summary.iter_rows(named=True):
+        diff = ""
+        if row["wape_minus_forecast"] is not None:
+            diff = (
+                f"{row['wape_minus_forecast'] * 100:+.1f} points "
+                f"({row['difference_low'] * 100:+.1f} to {row['difference_high'] * 100:+.1f})"
+            )
+        print(f"{row['label']:<26}{row['wape']:>8.1%}{row['bias']:>+8.1%}   {diff}")
+    f = report.summary.filter(report.summary["method"] == "forecast").row(0, named=True)
+    print("P10–P90 coverage (nominal 80 %), calibrated out of sample [simulated band]:")
+    for level, count in (("total", points.height), ("months", f["count_months"]), ("owners", f["count_owner_periods"])):
+        cal, raw = f.get(f"coverage_{level}"), f.get(f"raw_coverage_{level}")
+        if cal is not None:
+            print(f"  {level:<8}{cal:>6.0%}  [{raw:.0%}]  over {count} {'origins' if level == 'total' else 'cells'}")
+    print(report.verdict)
     return EXIT_OK

@@ -2,7 +2,8 @@
 
 Files: ``<name>_model.joblib`` (the model), ``<name>_card.json`` (how accurate it has been),
 ``win_scores.parquet`` / ``lead_scores.parquet`` (open deals / open leads scored at training time) and
-``backtest.parquet`` + ``backtest_summary.parquet`` (written by ``python -m analytics backtest``).
+``backtest.parquet`` + ``backtest_summary.parquet`` + ``forecast_calibration.json`` (written by
+``python -m analytics backtest``).
 """
 
 from __future__ import annotations
@@ -15,8 +16,10 @@ from typing import Any
 import joblib
 import polars as pl
 
+from analytics.calibration import Calibration
 from core.settings import get_settings
 
+CALIBRATION = "forecast_calibration.json"
 SCORES = {"win": "win_scores.parquet", "lead": "lead_scores.parquet"}
 
 
@@ -84,11 +87,21 @@ def lead_conversion_probabilities(*, folder: Path | None = None) -> pl.DataFrame
     return pl.read_parquet(path, columns=["lead_id", "conversion_probability", "reasons", "probability_source"])
 
 
-def save_backtest(points: pl.DataFrame, summary: pl.DataFrame, *, folder: Path | None = None) -> None:
-    """Save a backtest's per-date rows and its accuracy summary."""
+def save_backtest(
+    points: pl.DataFrame,
+    summary: pl.DataFrame,
+    *,
+    calibration: Calibration | None = None,
+    verdict: str | None = None,
+    folder: Path | None = None,
+) -> None:
+    """Save a backtest's per-date rows, its accuracy summary, the band calibration and the verdict sentence."""
     base = model_dir(folder)
     _write_atomically(base / "backtest.parquet", lambda p: points.write_parquet(p))
     _write_atomically(base / "backtest_summary.parquet", lambda p: summary.write_parquet(p))
+    if calibration is not None:
+        payload = {**calibration.to_json(), "verdict": verdict}
+        _write_atomically(base / CALIBRATION, lambda p: Path(p).write_text(json.dumps(payload, indent=2)))
 
 
 def load_backtest(*, folder: Path | None = None) -> tuple[pl.DataFrame, pl.DataFrame] | None:
@@ -97,3 +110,17 @@ def load_backtest(*, folder: Path | None = None) -> tuple[pl.DataFrame, pl.DataF
     if not (base / "backtest_summary.parquet").exists():
         return None
     return pl.read_parquet(base / "backtest.parquet"), pl.read_parquet(base / "backtest_summary.parquet")
+
+
+def load_calibration(*, folder: Path | None = None) -> Calibration | None:
+    """The band calibration saved by the last backtest, or None."""
+    path = model_dir(folder) / CALIBRATION
+    if not path.exists():
+        return None
+    return Calibration.from_json(json.loads(path.read_text()))
+
+
+def backtest_mtime(*, folder: Path | None = None) -> float | None:
+    """Modification time of the saved backtest (None when there is none): part of the page's cache keys."""
+    path = model_dir(folder) / "backtest_summary.parquet"
+    return path.stat().st_mtime if path.exists() else None

@@ -9,8 +9,16 @@ import plotly.graph_objects as go
 import polars as pl
 import streamlit as st
 
+from analytics.backtest import LABELS, baselines, best_method, verdict
 from analytics.forecast import Forecast, forecast, won_by_month
-from analytics.model_store import load_backtest, load_model, load_model_card, model_dir
+from analytics.model_store import (
+    backtest_mtime,
+    load_backtest,
+    load_calibration,
+    load_model,
+    load_model_card,
+    model_dir,
+)
 
 TRAIN_HINT = "No model is trained yet: run `python -m analytics train` (and `python -m analytics backtest`)."
 
@@ -28,13 +36,50 @@ def _win_model(mtime: float) -> Any:
 
 @st.cache_data(ttl=600, show_spinner="Simulating the forecast…")
 def cached_forecast(
-    months: int, model_time: float, warehouse_time: float, visible_owner_ids: tuple[str, ...] | None = None
+    months: int,
+    model_time: float,
+    warehouse_time: float,
+    visible_owner_ids: tuple[str, ...] | None = None,
+    backtest_time: float | None = None,
 ) -> Forecast:
     """The forecast for ``months`` months from the warehouse's last day, with the saved win model.
 
-    ``visible_owner_ids`` (None = everyone) limits deals and groups to those owners.
+    Simulated once per (months, model, warehouse, visible owners, backtest) key: its P10–P90 bands are
+    calibrated on the saved backtest when there is one. ``visible_owner_ids`` (None = everyone) limits deals
+    and groups to those owners.
     """
-    return forecast(months=months, model=_win_model(model_time), visible_owner_ids=visible_owner_ids)
+    return forecast(
+        months=months,
+        model=_win_model(model_time),
+        visible_owner_ids=visible_owner_ids,
+        calibration=load_calibration() if backtest_time is not None else None,
+    )
+
+
+@st.cache_data(ttl=600, show_spinner=False)
+def cached_baselines(
+    as_of: dt.date, horizon_end: dt.date, warehouse_time: float, visible_owner_ids: tuple[str, ...] | None = None
+) -> dict[str, float]:
+    """Both baselines ("same as last period", stage-weighted pipeline) for the forecast's horizon."""
+    return baselines(as_of, horizon_end, visible_owner_ids=visible_owner_ids)
+
+
+def saved_backtest_time() -> float | None:
+    """Modification time of the saved backtest (None before the first one): part of the forecast's cache key."""
+    return backtest_mtime()
+
+
+def accuracy_headline(summary: pl.DataFrame | None) -> dict[str, Any] | None:
+    """Which method the backtest found most accurate, and the sentence that says so (None without a backtest).
+
+    ``best`` is ``forecast``, ``last_period_actual`` or ``stage_weighted_pipeline``; ``label`` its words.
+    """
+    if summary is None or "wape_minus_forecast" not in summary.columns or summary.height == 0:
+        return None
+    best = best_method(summary)
+    if best is None:
+        return None
+    return {"best": best, "label": LABELS[best], "verdict": verdict(summary)}
 
 
 @st.cache_data(ttl=600, show_spinner=False)

@@ -22,7 +22,13 @@ from analytics.backtest import run_backtest
 from analytics.deal_features import closed_deal_snapshots, data_end
 from analytics.forecast import _model_for, forecast
 from analytics.lead_model import lead_frame
-from analytics.model_store import lead_conversion_probabilities, load_model, load_model_card, win_probabilities
+from analytics.model_store import (
+    lead_conversion_probabilities,
+    load_calibration,
+    load_model,
+    load_model_card,
+    win_probabilities,
+)
 from analytics.query import run
 from analytics.training import train_models
 from analytics.win_model import WinModel, score_open_deals, train_win_model
@@ -163,6 +169,25 @@ def test_backtest_intervals_cover_close_to_their_nominal_rate(demo_warehouse):
     assert 0.5 <= row["coverage_months"] <= 1.0  # nominal 80 %
     assert 0.5 <= row["coverage_owners"] <= 1.0
     assert set(summary["method"]) == {"forecast", "stage_weighted_pipeline", "last_period_actual"}
+
+
+def test_cli_backtest_says_which_method_won_and_the_forecast_then_uses_calibrated_bands(demo_warehouse, capsys):
+    assert cli.main(["backtest", "--origins", "3"]) == 0
+    out = capsys.readouterr().out
+    assert "Backtest: 3 origins" in out and "same as last period" in out and "stage-weighted pipeline" in out
+    assert "has been the most accurate method" in out or "has been more accurate than the forecast" in out
+    calibration = load_calibration()
+    assert calibration is not None and calibration.origins == 3 and "owner" in calibration.levels
+    wh = demo_warehouse["warehouse"]
+    as_of = data_end(con=wh) - dt.timedelta(days=60)
+    raw = forecast(as_of=as_of, months=3, con=wh, simulations=200)
+    calibrated = forecast(as_of=as_of, months=3, con=wh, simulations=200, calibration=calibration)
+    assert calibrated.calibrated and not raw.calibrated
+    assert calibrated.totals["p50"] == raw.totals["p50"]
+    owners = calibrated.by_group.filter(pl.col("dimension") == "owner")
+    assert (owners["p10"] <= owners["p50"]).all() and (owners["p50"] <= owners["p90"]).all()
+    assert cli.main(["forecast", "--months", "2", "--simulations", "200"]) == 0
+    assert "bands calibrated on the backtest" in capsys.readouterr().out
 
 
 def test_cli_forecast_prints_json_totals_and_monthly_rows(demo_warehouse, capsys):

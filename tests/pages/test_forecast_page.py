@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
 from pathlib import Path
 
+import numpy as np
 import polars as pl
 import pytest
 from sqlalchemy import Engine, text
 
+from analytics.backtest import summarise
+from analytics.calibration import Calibration
 from analytics.dimensions import visible_owner_ids
+from analytics.model_store import save_backtest
 from analytics.query import run
 from analytics.training import train_models
 from core.settings import get_settings
@@ -99,3 +104,47 @@ def test_a_reps_team_view_shows_their_own_numbers(env, small_demo):
     team = next(df.value for df in at.dataframe if "p_reach_quota" in df.value.columns)
     assert len(own) == len(team) == 1
     assert team["mean"].iloc[0] == pytest.approx(own["mean"].iloc[0])
+
+
+def _saved_backtest(last_period_error: float, forecast_error: float) -> None:
+    """A saved backtest of 20 weekly origins whose errors are known (the forecast's band calibrated on it)."""
+    rng = np.random.default_rng(0)
+    as_of = [dt.date(2025, 1, 31) + dt.timedelta(days=7 * k) for k in range(20)]
+    actual = rng.uniform(900_000, 1_100_000, 20)
+    signs = rng.choice([-1.0, 1.0], 20)
+    points = pl.DataFrame(
+        {
+            "as_of": as_of,
+            "horizon_end": [d + dt.timedelta(days=90) for d in as_of],
+            "actual": actual,
+            "p10": actual * 0.8,
+            "p50": actual * (1 + forecast_error * signs),
+            "p90": actual * 1.2,
+            "stage_weighted_pipeline": actual * 0.5,
+            "last_period_actual": actual * (1 + last_period_error * signs),
+        }
+    )
+    save_backtest(points, summarise(points), calibration=Calibration(levels={"total": {"lo": -2, "hi": 2}}))
+
+
+def test_when_a_baseline_has_been_more_accurate_the_headline_says_so_and_shows_it(env):
+    train_models()
+    _saved_backtest(last_period_error=0.05, forecast_error=0.20)
+    at = open_page("forecast")
+    assert not at.exception
+    shown = texts(at)
+    assert "same as last period has been more accurate than the forecast: WAPE 5.0% against 20.0%" in shown
+    assert "15.0 points worse" in shown
+    labels = [m.label for m in at.metric]
+    assert any(label.startswith("Same as last period (most accurate so far)") for label in labels)
+    assert any(label.startswith("Forecast P50") for label in labels)
+    assert "calibrated on the backtest" in shown
+
+
+def test_when_the_forecast_has_been_most_accurate_the_headline_says_that(env):
+    train_models()
+    _saved_backtest(last_period_error=0.20, forecast_error=0.05)
+    at = open_page("forecast")
+    assert not at.exception
+    assert "The forecast has been the most accurate method on this data: WAPE 5.0%" in texts(at)
+    assert next(m.label for m in at.metric).startswith("Won value expected")
