@@ -224,6 +224,20 @@ def _won_last_year(
     )
 
 
+def typical_won_amount(as_of: dt.date, *, con: Source = None) -> float:
+    """Mean amount of deals won in the 365 days up to ``as_of``: an open deal's value when its amount is unknown.
+
+    (An import whose amounts exist only after closing, such as Maven's ``close_value``, leaves open deals'
+    amounts unknown as of any past day; counting them as 0 would drop the whole open pipeline.)
+    """
+    value = run(
+        "SELECT CAST(avg(amount) AS DOUBLE) AS mean FROM opportunities WHERE is_won AND closed_on BETWEEN ? AND ?",
+        [as_of - dt.timedelta(days=365), as_of],
+        con=con,
+    )["mean"][0]
+    return float(value) if value is not None else 0.0
+
+
 def won_by_month(
     before: dt.date, months: int, *, visible_owner_ids: tuple[str, ...] | None = None, con: Source = None
 ) -> pl.DataFrame:
@@ -294,7 +308,7 @@ def forecast(
     if months < 1:
         raise ValueError("months must be at least 1")
     as_of = as_of or data_end(con=con)
-    model = usable_model(model or _model_for(as_of, con=con))
+    model = model or _model_for(as_of, con=con)
     rng = np.random.default_rng(seed)
     first_open = month_add(as_of + dt.timedelta(days=1), 0)
     quarter = quarter_bounds(first_open)
@@ -315,7 +329,7 @@ def forecast(
     group_h = {d: np.zeros((len(codes[d][1]), simulations)) for d in DIMENSIONS}
     group_q = {d: np.zeros((len(codes[d][1]), simulations)) for d in DIMENSIONS}
     expected_value = np.zeros(deals.height)
-    amounts = deals["amount"].fill_null(0).to_numpy().astype(float)
+    amounts = deals["amount"].fill_null(typical_won_amount(as_of, con=con)).to_numpy().astype(float)
     probs = deals["win_probability"].to_numpy().astype(float)
     expected = deals["expected_close_on"].to_list()
     offsets = np.array([(e - as_of).days if e is not None else 0 for e in expected], dtype=float)
@@ -459,22 +473,6 @@ def _draw_close_days(offsets: np.ndarray, pools: list[np.ndarray], rng: np.rando
     late = close <= 0
     close[late] = pools[0].astype(np.float32)[rng.integers(0, len(pools[0]), size=int(late.sum()))]
     return close
-
-
-def usable_model(model: WinModel) -> WinModel:
-    """``model``, or its stage win rates when on its own test split it was no better than them (Brier score).
-
-    A model trained on a thin or shifting history can rank deals worse than their stage does; the forecast
-    then uses the stage rates (``probability_source`` "stage fallback", with the reason).
-    """
-    test, stage = model.card.get("test") or {}, model.card.get("stage_baseline") or {}
-    if model.is_fallback or test.get("brier") is None or stage.get("brier") is None or test["brier"] < stage["brier"]:
-        return model
-    reason = (
-        f"the model's test Brier score {test['brier']:.4f} was no better than the stage win rates' {stage['brier']:.4f}"
-    )
-    card = {**model.card, "is_fallback": True, "fallback_reason": reason}
-    return WinModel(stage_rates=model.stage_rates, overall_rate=model.overall_rate, is_fallback=True, card=card)
 
 
 def _model_for(as_of: dt.date, *, con: Source) -> WinModel:
