@@ -39,7 +39,9 @@ from analytics.conversion import conversion_by
 from analytics.lead_model import CATEGORICAL_FEATURES, FEATURES, build_lead_pipeline, lead_frame
 from analytics.query import run
 from analytics.win_model import fit_pipeline
-from crm.importer import import_csv
+from core.db import transaction
+from crm.actors import SYSTEM_ACTOR
+from crm.importing import import_csv
 from etl.refresh import refresh
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -68,7 +70,10 @@ def _load(url: str, folder: Path, files: list[tuple[str, Path, str]]) -> Path:
     migrate(url)
     engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
     for entity, source, mapping in files:
-        report = import_csv(engine_or_session=engine, entity=entity, source=source, mapping=ROOT / "examples" / mapping)
+        with transaction(engine) as session:
+            report = import_csv(
+                session=session, actor=SYSTEM_ACTOR, entity=entity, source=source, mapping=ROOT / "examples" / mapping
+            )
         print(f"{source.name}: {report.summary()}", file=sys.stderr)
     engine.dispose()
     warehouse = folder / "warehouse.duckdb"
